@@ -1,0 +1,40 @@
+/**
+ * @effect-oauth/core: the OAuth 2.0 client-credentials engine for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The access token model.
+ *
+ * @since 0.1.0
+ */
+export * as AccessToken from "./AccessToken.js"
+
+/**
+ * The typed errors.
+ *
+ * @since 0.1.0
+ */
+export * as OAuthError from "./OAuthError.js"
+
+/**
+ * When tokens are refreshed and failed refreshes retried.
+ *
+ * @since 0.1.0
+ */
+export * as RefreshPolicy from "./RefreshPolicy.js"
+
+/**
+ * One call to a token endpoint.
+ *
+ * @since 0.1.0
+ */
+export * as TokenEndpoint from "./TokenEndpoint.js"
+
+/**
+ * Where the current token lives.
+ *
+ * @since 0.1.0
+ */
+export * as TokenStore from "./TokenStore.js"
