@@ -21,6 +21,7 @@ export default tseslint.config(
       }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-empty-object-type": "off",
       "@typescript-eslint/no-namespace": "off",
       "@typescript-eslint/consistent-type-imports": "error",
       "no-restricted-syntax": ["error", {

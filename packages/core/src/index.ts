@@ -38,3 +38,10 @@ export * as TokenEndpoint from "./TokenEndpoint.js"
  * @since 0.1.0
  */
 export * as TokenStore from "./TokenStore.js"
+
+/**
+ * Keeps a valid token at hand and refreshes it ahead of expiry.
+ *
+ * @since 0.1.0
+ */
+export * as TokenManager from "./TokenManager.js"
