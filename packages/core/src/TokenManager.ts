@@ -218,17 +218,15 @@ export const make = Effect.fnUntraced(function*(
       Effect.forkIn(scope)
     )
 
-  // The hot path: a clock read and a Ref read when the cache holds a usable token. No span here on purpose.
-  const get: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
-    Clock.currentTimeMillis,
-    (now) =>
-      Effect.flatMap(store.get, (current) =>
-        Option.isNone(current)
-          ? Effect.flatMap(Ref.get(hadToken), (had) => fetch(had ? "invalidated" : "initial"))
-          : usable(current.value, now)
-          ? Effect.succeed(current.value)
-          : fetch("expired"))
-  )
+  // The hot path: one Ref read and a clock read when the cache holds a usable token. The clock is the one in context
+  // when the manager was built (the refresh fiber's too), read directly: no span, no fiber, no extra effect.
+  const clock = yield* Effect.clock
+  const get: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(store.get, (current) =>
+    Option.isNone(current)
+      ? Effect.flatMap(Ref.get(hadToken), (had) => fetch(had ? "invalidated" : "initial"))
+      : usable(current.value, clock.unsafeCurrentTimeMillis())
+      ? Effect.succeed(current.value)
+      : fetch("expired"))
 
   const invalidate = Effect.fn("TokenManager.invalidate")(function*(token: AccessToken) {
     yield* Effect.annotateCurrentSpan("oauth.manager", name)
