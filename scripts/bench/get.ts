@@ -22,7 +22,7 @@ const endpoint = {
     }))
 }
 
-const measure = (label: string, operations: number, run: Effect.Effect<unknown>) =>
+const measure = <E>(label: string, operations: number, run: Effect.Effect<unknown, E>) =>
   Effect.gen(function*() {
     yield* run // warm-up: JIT and first fetch
     const start = performance.now()

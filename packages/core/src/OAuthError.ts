@@ -21,7 +21,9 @@ export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()
   description: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    return `The token endpoint rejected the client credentials${detail(this.error, this.description)} (HTTP ${this.status})`
+    return `The token endpoint rejected the client credentials${
+      detail(this.error, this.description)
+    } (HTTP ${this.status})`
   }
 }
 
@@ -159,7 +161,8 @@ const tags: ReadonlySet<string> = new Set([
  * @since 0.1.0
  * @category predicates
  */
-export const isOAuthError = (u: unknown): u is OAuthError => Predicate.hasProperty(u, "_tag") && tags.has(u._tag as string)
+export const isOAuthError = (u: unknown): u is OAuthError =>
+  Predicate.hasProperty(u, "_tag") && tags.has(u._tag as string)
 
 /**
  * Whether retrying later may succeed: true only for `TokenEndpointUnavailable`. Use it as

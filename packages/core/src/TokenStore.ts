@@ -43,8 +43,11 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
     get: Ref.get(ref),
     set: (token) => Ref.set(ref, Option.some(token)),
     invalidate: (token) =>
-      Ref.modify(ref, (current) =>
-        Option.isSome(current) && isSameToken(current.value, token) ? [true, Option.none()] : [false, current])
+      Ref.modify(
+        ref,
+        (current) =>
+          Option.isSome(current) && isSameToken(current.value, token) ? [true, Option.none()] : [false, current]
+      )
   })
 )
 
