@@ -1,0 +1,20 @@
+/**
+ * @effect-oauth/testing: a provider emulator (a real HTTP server) for testing OAuth 2.0 client-credentials
+ * integrations against Bringg, DHL eCommerce Americas or a generic RFC 6749 server.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The emulator: options, the scoped `layer`/`make`, the standalone `serve` and the control handle.
+ *
+ * @since 0.1.0
+ */
+export * as Emulator from "./Emulator.js"
+
+/**
+ * Faults to inject into the emulator's token endpoint.
+ *
+ * @since 0.1.0
+ */
+export * as Fault from "./Fault.js"
