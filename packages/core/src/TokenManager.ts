@@ -181,11 +181,25 @@ export const make = Effect.fnUntraced(function*(
       )
     })
 
-  const onFailure = (error: TokenError) =>
+  const failed = (reason: FetchReason, error: TokenError, retryIn: Option.Option<Duration.Duration>) =>
     Effect.zipRight(
-      Metric.increment(Metric.tagged(requests, "outcome", "failure")),
-      Metric.increment(Metric.tagged(failures, "error", error._tag))
+      publish(TokenEvent.Failed({ reason, error: error._tag, message: error.message, retryIn })),
+      Effect.logWarning(reason === "scheduled" ? "access token refresh failed" : "access token fetch failed").pipe(
+        Effect.annotateLogs({
+          error: error._tag,
+          message: error.message,
+          retryIn: Option.match(retryIn, { onNone: () => "no retry", onSome: Duration.format })
+        })
+      )
     )
+
+  // The refresh fiber reports its own failures, with when it will retry; a caller's fetch is reported here.
+  const onFailure = (reason: FetchReason, error: TokenError) =>
+    Effect.all([
+      Metric.increment(Metric.tagged(requests, "outcome", "failure")),
+      Metric.increment(Metric.tagged(failures, "error", error._tag)),
+      reason === "scheduled" ? Effect.void : failed(reason, error, Option.none())
+    ], { discard: true })
 
   // One fetch at a time: the first caller forks it into the manager's scope (so its own interruption does not cancel
   // the fetch for the others), every caller awaits the same Deferred.
@@ -207,7 +221,7 @@ export const make = Effect.fnUntraced(function*(
       if (Exit.isSuccess(exit)) {
         yield* onSuccess(reason, previous, exit.value)
       } else if (exit.cause._tag === "Fail") {
-        yield* onFailure(exit.cause.error)
+        yield* onFailure(reason, exit.cause.error)
       }
       yield* Ref.set(inflight, Option.none())
       yield* Deferred.done(deferred, exit)
@@ -238,18 +252,6 @@ export const make = Effect.fnUntraced(function*(
     }
     return dropped
   })
-
-  const failed = (reason: FetchReason, error: TokenError, retryIn: Option.Option<Duration.Duration>) =>
-    Effect.zipRight(
-      publish(TokenEvent.Failed({ reason, error: error._tag, message: error.message, retryIn })),
-      Effect.logWarning("access token refresh failed").pipe(
-        Effect.annotateLogs({
-          error: error._tag,
-          message: error.message,
-          retryIn: Option.match(retryIn, { onNone: () => "no retry", onSome: Duration.format })
-        })
-      )
-    )
 
   // Waits for a wake-up signal or the given time, whichever comes first; true when woken.
   const sleepOrWake = (millis: number) =>
