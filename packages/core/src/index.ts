@@ -45,3 +45,17 @@ export * as TokenStore from "./TokenStore.js"
  * @since 0.1.0
  */
 export * as TokenManager from "./TokenManager.js"
+
+/**
+ * The `HttpClient` that carries the token to the provider's origins and recovers once from a rejected token.
+ *
+ * @since 0.1.0
+ */
+export * as AuthorizedClient from "./AuthorizedClient.js"
+
+/**
+ * What a provider package supplies, and the layer that turns it into a ready client.
+ *
+ * @since 0.1.0
+ */
+export * as Provider from "./Provider.js"
