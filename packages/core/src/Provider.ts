@@ -6,6 +6,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -169,3 +170,17 @@ export const layer = (
         Context.make(AuthorizedClient.AuthorizedClient, client).pipe(Context.add(TokenManager.TokenManager, manager))
     )
   )
+
+/**
+ * Reads the client credentials of one app from `<prefix>_CLIENT_ID` and `<prefix>_CLIENT_SECRET` (e.g. `BRINGG`).
+ * Both must be present and non-empty; the secret is read with `Config.redacted`, so a `ConfigError` names the
+ * variable and never shows its value. Provider packages build their `layerConfig` on it.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const credentialsConfig = (prefix: string): Config.Config<Pick<Credentials, "clientId" | "clientSecret">> =>
+  Config.all({
+    clientId: Config.nonEmptyString(`${prefix}_CLIENT_ID`),
+    clientSecret: Config.redacted(Config.nonEmptyString(`${prefix}_CLIENT_SECRET`))
+  })

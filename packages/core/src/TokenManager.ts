@@ -108,14 +108,16 @@ export type TokenEvent = Data.TaggedEnum<{
 export const TokenEvent = Data.taggedEnum<TokenEvent>()
 
 /**
- * The options of `make`: the refresh policy (or overrides of its defaults), a token store (default in memory) and a
- * name that labels this manager's logs, spans and metrics when a program holds several.
+ * The options of `make`: the refresh policy (or overrides of its defaults), a token store (default in memory), a
+ * name that labels this manager's logs, spans and metrics when a program holds several, and the server clock skew
+ * (revealed by a provider's `created_at`) above which a warning is logged (default 60 seconds).
  *
  * @since 0.1.0
  * @category models
  */
 export interface Options {
   readonly policy?: RefreshPolicy.Options | undefined
+  readonly clockSkewWarning?: Duration.DurationInput | undefined
   readonly store?: TokenStore.Service | undefined
   readonly name?: string | undefined
 }
@@ -146,6 +148,7 @@ export const make = Effect.fnUntraced(function*(
   const policy = RefreshPolicy.make(options.policy)
   const store = options.store ?? (yield* TokenStore.makeMemory)
   const name = options.name ?? "default"
+  const skewWarning = Duration.toMillis(options.clockSkewWarning ?? Duration.seconds(60))
   const scope = yield* Effect.scope
   const events = yield* Effect.acquireRelease(PubSub.sliding<TokenEvent>(1024), PubSub.shutdown)
   // Wakes the refresh fiber when the current token changes under it (a fetch by a caller, an invalidation).
@@ -179,6 +182,17 @@ export const make = Effect.fnUntraced(function*(
       yield* Effect.logDebug("access token fetched").pipe(
         Effect.annotateLogs({ reason, expiresInSeconds: Math.round(token.lifetimeMillis / 1000) })
       )
+      if (Option.isSome(fields.serverClockSkew)) {
+        const skew = fields.serverClockSkew.value
+        yield* Effect.annotateCurrentSpan("oauth.server_clock_skew_ms", skew)
+        // Expiry runs on the local clock, so skew does not break refreshes; it does break a server's own expiry
+        // checks and log correlation, which is why it is worth a warning.
+        if (Math.abs(skew) > skewWarning) {
+          yield* Effect.logWarning("the token server's clock differs from the local clock").pipe(
+            Effect.annotateLogs({ skewSeconds: Math.round(skew / 1000) })
+          )
+        }
+      }
     })
 
   const failed = (reason: FetchReason, error: TokenError, retryIn: Option.Option<Duration.Duration>) =>

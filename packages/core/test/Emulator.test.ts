@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -131,5 +132,40 @@ describe("TokenManager against the emulator", () => {
       const token = yield* Fiber.join(patient)
       assert.isTrue(Redacted.value(token.value).length > 0)
       assert.strictEqual((yield* emulator.stats).tokenRequests, 1)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+})
+
+describe("server clock skew", () => {
+  it.scoped("a created_at far from the local clock is reported in the event and logged as a warning", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make((options) => {
+        lines.push(Logger.logfmtLogger.log(options))
+      })
+      const emulator = yield* Emulator.make({ provider: "bringg", clients: [{ id: "oms", secret: SECRET }] })
+      const endpoint = yield* TokenEndpoint.make({
+        tokenUrl: emulator.tokenUrl,
+        clientId: "oms",
+        clientSecret: Redacted.make(SECRET),
+        authMethod: "client_secret_post",
+        encoding: "multipart"
+      })
+      const manager = yield* TokenManager.make(endpoint)
+      const events = yield* Queue.unbounded<TokenManager.TokenEvent>()
+      yield* Stream.runForEach(manager.events, (event) => Queue.offer(events, event)).pipe(Effect.forkScoped)
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("1 hour")
+      yield* manager.get.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      yield* emulator.injectFault(Fault.clockSkew("5 minutes", "behind"))
+      yield* manager.refresh.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      const [fetched, refreshed] = yield* Queue.takeN(events, 2)
+      assert.deepStrictEqual(
+        [fetched, refreshed].map((event) =>
+          event?._tag === "Fetched" || event?._tag === "Refreshed" ? event.serverClockSkew : null
+        ),
+        [Option.some(0), Option.some(300_000)]
+      )
+      assert.strictEqual(lines.filter((line) => line.includes("clock differs")).length, 1)
+      assert.include(lines.find((line) => line.includes("clock differs")), "skewSeconds=300")
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })
