@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -276,7 +277,14 @@ export const make = Effect.fnUntraced(function*(
   const refreshAhead = (token: AccessToken) =>
     Effect.gen(function*() {
       for (let attempt = 1;; attempt++) {
-        const result = yield* Effect.either(fetch("scheduled"))
+        // A defect (a bug in a custom endpoint or schema) must not kill the refresh fiber: it gives up on this token
+        // like on a permanent error, and callers see the defect on their own fetch.
+        const result = yield* Effect.either(fetch("scheduled")).pipe(
+          Effect.catchAllDefect((defect) =>
+            Effect.as(Effect.logError("access token refresh died", Cause.die(defect)), undefined)
+          )
+        )
+        if (result === undefined) return false
         if (Either.isRight(result)) return true
         const error = result.left
         const now = yield* Clock.currentTimeMillis

@@ -150,6 +150,21 @@ describe("TokenManager", () => {
       assert.strictEqual((yield* fake.requests).length, 3)
     }))
 
+  it.scoped("a defect in the endpoint does not kill the refresh fiber", () =>
+    Effect.gen(function*() {
+      const { fake, manager } = yield* setup(HOUR, { policy: { jitter: 0 } })
+      yield* manager.get
+      yield* fake.script({ die: "bug in a custom endpoint" })
+      yield* TestClock.adjust("31 minutes")
+      assert.strictEqual((yield* fake.requests).length, 2)
+      // Given up on that token: callers fetch once it is unusable, and the next token is refreshed on schedule.
+      yield* TestClock.adjust("30 minutes")
+      const token = yield* manager.get
+      assert.strictEqual(Redacted.value(token.value), "token-3")
+      yield* TestClock.adjust("31 minutes")
+      assert.strictEqual((yield* fake.requests).length, 4)
+    }))
+
   it.scoped("invalidate drops a token only while it is current: 50 rejections cause one refetch", () =>
     Effect.gen(function*() {
       const { fake, manager } = yield* setup(HOUR)

@@ -7,8 +7,8 @@ import { AccessToken } from "../../src/AccessToken.js"
 import type { TokenError } from "../../src/OAuthError.js"
 import type * as TokenEndpoint from "../../src/TokenEndpoint.js"
 
-/** What the next token request answers: a token living `lifetime` seconds, or an error. */
-export type Outcome = { readonly lifetime: number } | TokenError
+/** What the next token request answers: a token living `lifetime` seconds, an error, or a defect. */
+export type Outcome = { readonly lifetime: number } | { readonly die: string } | TokenError
 
 export interface FakeEndpoint {
   readonly endpoint: TokenEndpoint.Service
@@ -28,6 +28,7 @@ export const makeFakeEndpoint = (lifetime: number): Effect.Effect<FakeEndpoint> 
       const n = (yield* Ref.updateAndGet(times, (all) => [...all, now])).length
       const outcome = yield* Ref.modify(queue, ([head, ...rest]) => [head, rest] as const)
       if (outcome !== undefined && "_tag" in outcome) return yield* Effect.fail(outcome)
+      if (outcome !== undefined && "die" in outcome) return yield* Effect.die(outcome.die)
       const seconds = outcome?.lifetime ?? lifetime
       return new AccessToken({
         value: Redacted.make(`token-${n}`),
