@@ -11,6 +11,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -76,6 +77,7 @@ export interface Credentials {
  */
 export interface Options {
   readonly policy?: RefreshPolicy.Options | undefined
+  readonly clockSkewWarning?: Duration.DurationInput | undefined
   readonly name?: string | undefined
   readonly store?: TokenStore.Service | undefined
 }
@@ -139,7 +141,8 @@ export const make: (
     const manager = yield* TokenManager.make(endpoint, {
       policy,
       name: options.name ?? provider.name,
-      store: options.store
+      store: options.store,
+      clockSkewWarning: options.clockSkewWarning
     })
     const authorized = AuthorizedClient.make(http, manager, { origins, isTokenRejected: provider.isTokenRejected })
     const client = HttpClient.mapRequest(authorized, HttpClientRequest.prependUrl(apiBaseUrl.href))
@@ -184,3 +187,26 @@ export const credentialsConfig = (prefix: string): Config.Config<Pick<Credential
     clientId: Config.nonEmptyString(`${prefix}_CLIENT_ID`),
     clientSecret: Config.redacted(Config.nonEmptyString(`${prefix}_CLIENT_SECRET`))
   })
+
+/**
+ * Checks a URL that will receive credentials or tokens: absolute, `https:` (plain `http:` only on a loopback host)
+ * and without userinfo. Fails with a `ConfigError.InvalidData` at `path` whose message names the field, so a provider
+ * package can validate its own options (`baseUrl`) under the names its users know.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const secureUrl = (
+  input: string | URL,
+  path: ReadonlyArray<string>
+): Either.Either<URL, ConfigError.ConfigError> => internal.parseSecureUrl(input, path)
+
+/**
+ * Reads a URL from the environment variable `name`, checked as by `secureUrl`: a missing, malformed or insecure
+ * value fails with a `ConfigError` naming the variable.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const secureUrlConfig = (name: string): Config.Config<URL> =>
+  Config.mapOrFail(Config.string(name), (input) => internal.parseSecureUrl(input, [], name))

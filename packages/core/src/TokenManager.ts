@@ -243,6 +243,7 @@ export const make = Effect.fnUntraced(function*(
       if (Exit.isSuccess(exit)) yield* Queue.offer(wake, undefined)
     }).pipe(
       Effect.onInterrupt(() => Effect.zipRight(Ref.set(inflight, Option.none()), Deferred.interrupt(deferred))),
+      Effect.annotateLogs({ "oauth.manager": name }),
       Effect.withSpan("TokenManager.fetch", { attributes: { "oauth.manager": name, "oauth.fetch_reason": reason } }),
       Effect.forkIn(scope)
     )

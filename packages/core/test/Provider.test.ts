@@ -1,6 +1,9 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import type * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as AuthorizedClient from "../src/AuthorizedClient.js"
 import * as Provider from "../src/Provider.js"
@@ -131,4 +134,43 @@ describe("Provider", () => {
       assert.deepStrictEqual(yield* pathOf(Provider.layer(provider, credentials(""))), ["clientId"])
       assert.strictEqual((yield* token.requests).length, 0)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("Provider config helpers", () => {
+  const provide = <A>(config: Config.Config<A>, env: Record<string, string>) =>
+    Effect.withConfigProvider(config, ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const read = <A>(config: Config.Config<A>, env: Record<string, string>) => Effect.either(provide(config, env))
+  const readError = <A>(config: Config.Config<A>, env: Record<string, string>) => Effect.flip(provide(config, env))
+
+  it.effect("secureUrlConfig accepts https and loopback http, and names the variable otherwise", () =>
+    Effect.gen(function*() {
+      const ok = yield* read(Provider.secureUrlConfig("API_URL"), { API_URL: "https://api.example.com/v1" })
+      assert.strictEqual(Either.getOrThrow(ok).href, "https://api.example.com/v1")
+      const loopback = yield* read(Provider.secureUrlConfig("API_URL"), { API_URL: "http://127.0.0.1:8080" })
+      assert.isTrue(Either.isRight(loopback))
+      for (const value of ["http://api.example.com", "not a url", "https://user:pw@api.example.com"]) {
+        const error = yield* readError(Provider.secureUrlConfig("API_URL"), { API_URL: value })
+        assert.strictEqual(error._op, "InvalidData")
+        assert.deepStrictEqual(error._op === "InvalidData" && error.path, ["API_URL"])
+        assert.match(String(error), /API_URL must/)
+        assert.notInclude(String(error), "pw@")
+      }
+      const missing = yield* readError(Provider.secureUrlConfig("API_URL"), {})
+      assert.strictEqual(missing._op, "MissingData")
+    }))
+
+  it.effect("credentialsConfig names the missing variable and never shows the secret", () =>
+    Effect.gen(function*() {
+      const ok = yield* read(Provider.credentialsConfig("APP"), { APP_CLIENT_ID: "id", APP_CLIENT_SECRET: "hunter2" })
+      assert.strictEqual(Redacted.value(Either.getOrThrow(ok).clientSecret), "hunter2")
+      assert.notInclude(String(Either.getOrThrow(ok).clientSecret), "hunter2")
+      const noId = yield* readError(Provider.credentialsConfig("APP"), { APP_CLIENT_SECRET: "hunter2" })
+      assert.include(String(noId), "APP_CLIENT_ID")
+      assert.notInclude(String(noId), "hunter2")
+      const emptySecret = yield* readError(Provider.credentialsConfig("APP"), {
+        APP_CLIENT_ID: "id",
+        APP_CLIENT_SECRET: ""
+      })
+      assert.include(String(emptySecret), "APP_CLIENT_SECRET")
+    }))
 })

@@ -17,9 +17,9 @@ import { isLoopbackHost } from "./tokenEndpoint.js"
  */
 export const parseSecureUrl = (
   input: string | URL,
-  path: ReadonlyArray<string>
+  path: ReadonlyArray<string>,
+  name: string = path.join(".")
 ): Either.Either<URL, ConfigError.ConfigError> => {
-  const name = path.join(".")
   let url: URL
   try {
     url = new URL(input)
