@@ -1,0 +1,162 @@
+/**
+ * The ready Bringg Delivery Hub client: an `HttpClient` pre-bound to the account's base URL that carries a cached,
+ * refreshed access token and recovers once from a rejected one. One app per `make`; `layer` and `layerConfig` for
+ * the common single-app program.
+ *
+ * @since 0.1.0
+ */
+import type * as AuthorizedClient from "@effect-oauth/core/AuthorizedClient"
+import * as Provider from "@effect-oauth/core/Provider"
+import type * as RefreshPolicy from "@effect-oauth/core/RefreshPolicy"
+import type * as TokenStore from "@effect-oauth/core/TokenStore"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as BringgProvider from "./BringgProvider.js"
+import * as internal from "./internal/options.js"
+
+/**
+ * The Bringg client of the program: requests with a relative URL go to the account's base URL with
+ * `Authorization: Bearer <token>`, e.g. `client.post("/services/create_task", { body })`. Besides the platform's
+ * errors, a request fails with the token errors under their own tags (`InvalidCredentials` when the secret is wrong
+ * or was regenerated) and with `AccessTokenRejected` when Bringg refuses a freshly fetched token too.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient")<
+  BringgClient,
+  AuthorizedClient.Service
+>() {}
+
+/**
+ * The options of `make` and `layer`: where the account lives (`region` or `baseUrl`, exactly one), the wire format
+ * (`encoding`, `authMethod`, see `BringgProvider.Options`) and:
+ *
+ * - `clientId`, `clientSecret`: the app's credentials (Settings > Integrations > API); the secret as `Redacted`.
+ * - `ttl`: the token lifetime to ask for, sent as integer seconds in the `ttl` field; without it Bringg applies its
+ *   defaults (30 minutes for write APIs, 4 hours for read APIs). Expiry always follows the response's `expires_in`.
+ * - `timeout`: per token request, default 10 seconds.
+ * - `policy`: refresh policy overrides (see core's `RefreshPolicy`).
+ * - `name`: labels the token manager's logs, spans and metrics, default `bringg`; give each app its own.
+ * - `store`: where the token lives, default in memory.
+ * - `clockSkewWarning`: log a warning when Bringg's `created_at` is further than this from the local clock,
+ *   default 60 seconds (the skew is always reported in the token events and the fetch span).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Options = BringgProvider.Location & BringgProvider.Options & {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  readonly ttl?: Duration.DurationInput | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly policy?: RefreshPolicy.Options | undefined
+  readonly name?: string | undefined
+  readonly store?: TokenStore.Service | undefined
+  readonly clockSkewWarning?: Duration.DurationInput | undefined
+}
+
+/**
+ * Builds one Bringg app: its token endpoint, its token manager (whose refresh fiber runs in the current scope) and
+ * its client, over the `HttpClient` in context; returns the client and the manager (for `events`, a forced
+ * `refresh` or a readiness check with `get`). Call it once per app when a program holds several (the seed's OMS,
+ * WMS and billing apps): each gets its own token, refresh fiber and client, sharing nothing. Makes no request.
+ * Invalid options fail with a `ConfigError.InvalidData` naming the field (`region`, `baseUrl`, `ttl`,
+ * `clientId`, `clientSecret`, `encoding`, `authMethod`, `timeout`, `policy`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (
+  options: Options
+) => Effect.Effect<Provider.App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> = Effect.fn(
+  "BringgClient.make"
+)(function*(options: Options) {
+  const location = yield* internal.location(options)
+  // Checked under the name Bringg users know; the token URL and API base derive from it.
+  if (location.baseUrl !== undefined) yield* Provider.secureUrl(location.baseUrl, ["baseUrl"])
+  const ttl = yield* internal.ttlField(options.ttl)
+  const provider = BringgProvider.make(location, { encoding: options.encoding, authMethod: options.authMethod })
+  return yield* Provider.make(
+    provider,
+    {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      extraParams: ttl === undefined ? undefined : { ttl },
+      timeout: options.timeout
+    },
+    { policy: options.policy, name: options.name, store: options.store, clockSkewWarning: options.clockSkewWarning }
+  )
+})
+
+/**
+ * A layer providing `BringgClient` for one app built by `make`, its refresh fiber scoped to the layer, over the
+ * `HttpClient` in context. It fails with a `ConfigError` naming the field when an option is invalid.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<BringgClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.scoped(BringgClient, Effect.map(make(options), (app) => app.client))
+
+const positiveSeconds = Config.integer("BRINGG_TTL").pipe(
+  Config.validate({ message: "BRINGG_TTL must be a positive whole number of seconds", validation: (n) => n > 0 })
+)
+
+/**
+ * The options from the environment: `BRINGG_CLIENT_ID` and `BRINGG_CLIENT_SECRET` (read with `Config.redacted`),
+ * exactly one of `BRINGG_REGION` (one of `us2`, `us3`, `eu2`, `eu3`, `app`) and `BRINGG_BASE_URL`, and optionally
+ * `BRINGG_TTL` (positive integer seconds). A missing or malformed variable fails with a `ConfigError` naming it,
+ * never showing the secret. Nest it for several apps, e.g. `Config.nested(BringgClient.config, "OMS")`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.all({
+  credentials: Provider.credentialsConfig("BRINGG"),
+  region: Config.option(Config.literal(...internal.regionNames)("BRINGG_REGION")),
+  baseUrl: Config.option(Provider.secureUrlConfig("BRINGG_BASE_URL")),
+  ttl: Config.option(positiveSeconds)
+}).pipe(
+  Config.mapOrFail(({ baseUrl, credentials, region, ttl }): Either.Either<Options, ConfigError.ConfigError> => {
+    const rest = { ...credentials, ttl: Option.getOrUndefined(Option.map(ttl, Duration.seconds)) }
+    if (Option.isSome(region) && Option.isSome(baseUrl)) {
+      return Either.left(
+        ConfigError.InvalidData(["BRINGG_BASE_URL"], "BRINGG_REGION and BRINGG_BASE_URL are both set: set only one")
+      )
+    }
+    if (Option.isSome(region)) return Either.right({ ...rest, region: region.value })
+    if (Option.isSome(baseUrl)) return Either.right({ ...rest, baseUrl: baseUrl.value })
+    return Either.left(
+      ConfigError.MissingData(
+        ["BRINGG_REGION"],
+        `set BRINGG_REGION (one of ${internal.regionNames.join(", ")}) or BRINGG_BASE_URL`
+      )
+    )
+  })
+)
+
+/**
+ * A layer reading the options from `options` (default: `config`, the `BRINGG_*` environment variables), then as
+ * `layer`. A missing or malformed variable fails the build with a `ConfigError` naming it (with the default config,
+ * an insecure `BRINGG_BASE_URL` too), never the secret's value.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<BringgClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.scoped(
+    BringgClient,
+    Effect.map(Effect.flatMap(options, make), (app) => app.client)
+  )
