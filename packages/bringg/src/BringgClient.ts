@@ -7,8 +7,6 @@
  */
 import type * as AuthorizedClient from "@effect-oauth/core/AuthorizedClient"
 import * as Provider from "@effect-oauth/core/Provider"
-import type * as RefreshPolicy from "@effect-oauth/core/RefreshPolicy"
-import type * as TokenStore from "@effect-oauth/core/TokenStore"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -18,7 +16,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as BringgProvider from "./BringgProvider.js"
 import * as internal from "./internal/options.js"
@@ -54,15 +51,8 @@ export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient
  * @since 0.1.0
  * @category models
  */
-export type Options = BringgProvider.Location & BringgProvider.Options & {
-  readonly clientId: string
-  readonly clientSecret: Redacted.Redacted<string>
+export type Options = BringgProvider.Location & BringgProvider.Options & Provider.AppOptions & {
   readonly ttl?: Duration.DurationInput | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly policy?: RefreshPolicy.Options | undefined
-  readonly name?: string | undefined
-  readonly store?: TokenStore.Service | undefined
-  readonly clockSkewWarning?: Duration.DurationInput | undefined
 }
 
 /**
@@ -86,16 +76,7 @@ export const make: (
   if (location.baseUrl !== undefined) yield* Provider.secureUrl(location.baseUrl, ["baseUrl"])
   const ttl = yield* internal.ttlField(options.ttl)
   const provider = BringgProvider.make(location, { encoding: options.encoding, authMethod: options.authMethod })
-  return yield* Provider.make(
-    provider,
-    {
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      extraParams: ttl === undefined ? undefined : { ttl },
-      timeout: options.timeout
-    },
-    { policy: options.policy, name: options.name, store: options.store, clockSkewWarning: options.clockSkewWarning }
-  )
+  return yield* Provider.makeApp(provider, options, ttl === undefined ? undefined : { ttl })
 })
 
 /**

@@ -175,6 +175,37 @@ export const layer = (
   )
 
 /**
+ * What a provider package's `make` takes for one app, besides where the provider lives: the app's credentials, the
+ * timeout per token request, and the per-app `Options` (`policy`, `name`, `store`, `clockSkewWarning`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AppOptions extends Options {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * `make` for one app described by `AppOptions`, with the provider's own extra token request fields (Bringg's
+ * `ttl`): the shape every provider package's `make(options)` reduces to.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeApp = (
+  provider: Provider,
+  options: AppOptions,
+  extraParams?: Readonly<Record<string, string>>
+): Effect.Effect<App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
+  make(
+    provider,
+    { clientId: options.clientId, clientSecret: options.clientSecret, timeout: options.timeout, extraParams },
+    { policy: options.policy, name: options.name, store: options.store, clockSkewWarning: options.clockSkewWarning }
+  )
+
+/**
  * Reads the client credentials of one app from `<prefix>_CLIENT_ID` and `<prefix>_CLIENT_SECRET` (e.g. `BRINGG`).
  * Both must be present and non-empty; the secret is read with `Config.redacted`, so a `ConfigError` names the
  * variable and never shows its value. Provider packages build their `layerConfig` on it.

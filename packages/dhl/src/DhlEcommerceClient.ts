@@ -7,17 +7,13 @@
  */
 import type * as AuthorizedClient from "@effect-oauth/core/AuthorizedClient"
 import * as Provider from "@effect-oauth/core/Provider"
-import type * as RefreshPolicy from "@effect-oauth/core/RefreshPolicy"
-import type * as TokenStore from "@effect-oauth/core/TokenStore"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as DhlEcommerceProvider from "./DhlEcommerceProvider.js"
 
@@ -50,15 +46,9 @@ export class DhlEcommerceClient extends Context.Tag("@effect-oauth/dhl/DhlEcomme
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  readonly clientId: string
-  readonly clientSecret: Redacted.Redacted<string>
+export interface Options extends Provider.AppOptions {
   readonly environment: DhlEcommerceProvider.Environment
   readonly baseUrl?: string | URL | undefined
-  readonly policy?: RefreshPolicy.Options | undefined
-  readonly name?: string | undefined
-  readonly store?: TokenStore.Service | undefined
-  readonly timeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -89,11 +79,7 @@ export const make: (
     : DhlEcommerceProvider.make(yield* Provider.secureUrl(options.baseUrl, ["baseUrl"]), {
       name: `dhl-ecommerce-${environment}`
     })
-  return yield* Provider.make(
-    provider,
-    { clientId: options.clientId, clientSecret: options.clientSecret, timeout: options.timeout },
-    { policy: options.policy, name: options.name, store: options.store }
-  )
+  return yield* Provider.makeApp(provider, options)
 })
 
 /**
