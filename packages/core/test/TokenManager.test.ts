@@ -5,6 +5,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
@@ -295,4 +296,62 @@ describe("RefreshPolicy", () => {
     assert.strictEqual(Duration.toMillis(RefreshPolicy.retryDelay(policy, 20, 0.99999)), 30_000)
     assert.strictEqual(Duration.toMillis(RefreshPolicy.retryDelay(policy, 1, 0, Duration.seconds(90))), 90_000)
   })
+})
+
+describe("TokenManager in a Node process", () => {
+  it("an idle process exits once the program ends: the refresh fiber holds no timer", async () => {
+    const { execFile } = await import("node:child_process")
+    const { fileURLToPath } = await import("node:url")
+    const script = fileURLToPath(new URL("./fixtures/idle-exit.ts", import.meta.url))
+    // The bound is a failure detector, not a wait: the process normally exits in well under a second after start-up.
+    const result = await new Promise<{ code: number | null; stdout: string; killed: boolean }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["--import", "tsx", script],
+        { timeout: 30_000 },
+        (error, stdout) =>
+          resolve({
+            code: error ? (typeof error.code === "number" ? error.code : null) : 0,
+            stdout,
+            killed: child.killed
+          })
+      )
+    })
+    assert.isFalse(result.killed, "the process was still running after 30 seconds")
+    assert.strictEqual(result.code, 0)
+    assert.strictEqual(result.stdout.trim(), "done")
+  })
+})
+
+describe("TokenManager metrics", () => {
+  it.scoped("count token requests by outcome and failures by tag, labelled with the manager's name", () =>
+    Effect.gen(function*() {
+      const name = "metrics-test"
+      const { fake, manager } = yield* setup(HOUR, { name })
+      yield* fake.script(new InvalidCredentials({ status: 401 }), new TokenEndpointUnavailable({ reason: "Network" }))
+      yield* Effect.flip(manager.get)
+      yield* Effect.flip(manager.get)
+      yield* manager.get
+      // Read from the registry by name and tags, as an exporter would.
+      const count = (metric: string, tags: Record<string, string>) =>
+        Effect.map(Metric.snapshot, (pairs) =>
+          pairs
+            .filter((pair) =>
+              pair.metricKey.name === metric &&
+              Object.entries(tags).every(([key, value]) =>
+                pair.metricKey.tags.some((tag) => tag.key === key && tag.value === value)
+              )
+            )
+            .reduce((sum, pair) => sum + Number((pair.metricState as { count?: number | bigint }).count ?? 0), 0))
+      assert.strictEqual(yield* count("effect_oauth_token_requests_total", { manager: name, outcome: "success" }), 1)
+      assert.strictEqual(yield* count("effect_oauth_token_requests_total", { manager: name, outcome: "failure" }), 2)
+      assert.strictEqual(
+        yield* count("effect_oauth_token_failures_total", { manager: name, error: "InvalidCredentials" }),
+        1
+      )
+      assert.strictEqual(
+        yield* count("effect_oauth_token_failures_total", { manager: name, error: "TokenEndpointUnavailable" }),
+        1
+      )
+    }))
 })
