@@ -1,17 +1,15 @@
 /**
  * The token request on the wire and the outcome of each answer, over a real socket against the Bringg emulator.
  */
-import { Emulator, Fault } from "@effect-oauth/testing"
+import { Emulator, Fault, Recorder } from "@effect-oauth/testing"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
 import * as BringgClient from "../src/BringgClient.js"
 import type * as BringgProvider from "../src/BringgProvider.js"
 import { app, callService, describeEvent, eventsOf, OMS } from "./utils.js"
@@ -194,73 +192,51 @@ describe("answers of the token endpoint", () => {
 
   it.scoped("a created_at 5 minutes behind shows in the event, the fetch span and a warning log", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make((options) => {
-        lines.push(Logger.logfmtLogger.log(options))
-      })
-      const spans: Array<Tracer.Span> = []
-      const tracer = yield* Effect.tracer
-      const recording = Tracer.make({
-        span: (...args) => {
-          const span = tracer.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: (f, fiber) => tracer.context(f, fiber)
-      })
+      const recorder = yield* Recorder.make
       const emulator = yield* bringg()
       const { client, manager } = yield* app(emulator, OMS)
       const events = yield* eventsOf(manager)
       yield* TestClock.adjust("1 hour")
       yield* emulator.injectFault(Fault.clockSkew("5 minutes", "behind"))
-      yield* callService(client, "create_task").pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-        Effect.withTracer(recording)
-      )
+      yield* recorder.record(callService(client, "create_task"))
       const event = yield* Queue.take(events)
       assert.strictEqual(describeEvent(event), "Fetched")
       assert.deepStrictEqual(event._tag === "Fetched" ? event.serverClockSkew : null, Option.some(300_000))
-      const warnings = lines.filter((line) => line.includes("clock differs"))
+      const warnings = recorder.logs.filter((line) => line.includes("clock differs"))
       assert.strictEqual(warnings.length, 1)
       assert.include(warnings[0], "level=WARN")
       assert.include(warnings[0], "skewSeconds=300")
       // The fetch span carries it too.
-      const fetches = spans.filter((span) => span.name === "TokenManager.fetch")
+      const fetches = recorder.spans.filter((span) => span.name === "TokenManager.fetch")
       assert.deepStrictEqual(fetches.map((span) => span.attributes.get("oauth.server_clock_skew_ms")), [300_000])
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it.scoped("a created_at in step with the local clock is reported as no skew and logs no warning", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make((options) => {
-        lines.push(Logger.logfmtLogger.log(options))
-      })
+      const recorder = yield* Recorder.make
       const emulator = yield* bringg()
       const { manager } = yield* app(emulator, OMS)
       const events = yield* eventsOf(manager)
       yield* TestClock.adjust("1 hour")
-      yield* manager.get.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      yield* recorder.record(manager.get)
       const event = yield* Queue.take(events)
       assert.deepStrictEqual(event._tag === "Fetched" ? event.serverClockSkew : null, Option.some(0))
-      assert.isFalse(lines.some((line) => line.includes("clock differs")))
+      assert.isFalse(recorder.logs.some((line) => line.includes("clock differs")))
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })
 
 describe("clockSkewWarning", () => {
   it.scoped("raises the threshold of the warning: a 5-minute skew under a 10-minute threshold is reported, not logged", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make((options) => {
-        lines.push(Logger.logfmtLogger.log(options))
-      })
+      const recorder = yield* Recorder.make
       const emulator = yield* bringg()
       const { manager } = yield* app(emulator, OMS, { clockSkewWarning: "10 minutes" })
       const events = yield* eventsOf(manager)
       yield* TestClock.adjust("1 hour")
       yield* emulator.injectFault(Fault.clockSkew("5 minutes", "behind"))
-      yield* manager.get.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      yield* recorder.record(manager.get)
       const event = yield* Queue.take(events)
       assert.deepStrictEqual(event._tag === "Fetched" ? event.serverClockSkew : null, Option.some(300_000))
-      assert.isFalse(lines.some((line) => line.includes("clock differs")))
+      assert.isFalse(recorder.logs.some((line) => line.includes("clock differs")))
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })

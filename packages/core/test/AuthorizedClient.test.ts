@@ -1,3 +1,4 @@
+import { Recorder } from "@effect-oauth/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -12,7 +13,6 @@ import * as Logger from "effect/Logger"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as Tracer from "effect/Tracer"
 import * as AuthorizedClient from "../src/AuthorizedClient.js"
 import * as OAuthError from "../src/OAuthError.js"
 import * as TokenManager from "../src/TokenManager.js"
@@ -333,28 +333,16 @@ describe("AuthorizedClient", () => {
 
   it.scoped("no span attribute and no inspected request shows the token", () =>
     Effect.gen(function*() {
-      const spans: Array<Tracer.Span> = []
-      const native = yield* Effect.tracer
-      const recording = Tracer.make({
-        span: (...args) => {
-          const span = native.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: native.context
-      })
+      const recorder = yield* Recorder.make
       const { api, client } = yield* setup(acceptOnly(new Set([bearer(2)])))
-      const response: HttpClientResponse.HttpClientResponse = yield* Effect.withTracer(
-        client.get(at(api, "/orders")),
-        recording
-      )
+      const response: HttpClientResponse.HttpClientResponse = yield* recorder.record(client.get(at(api, "/orders")))
       assert.strictEqual(response.status, 200)
-      const attributes = spans.flatMap((span) =>
+      const attributes = recorder.spans.flatMap((span) =>
         Array.from(span.attributes, ([key, value]) => [key, String(value)] as const)
       )
       assert.isTrue(attributes.some(([key]) => key === "http.request.header.authorization"))
       assert.isFalse(attributes.some(([, value]) => value.includes("token-")), "a span attribute shows a token")
-      const rejected = spans.find((span) => span.name === "AuthorizedClient.tokenRejected")
+      const rejected = recorder.spans.find((span) => span.name === "AuthorizedClient.tokenRejected")
       assert.strictEqual(rejected?.attributes.get("oauth.replayed"), true)
       // The platform redacts the header when a logger formats the request (outside a logger it cannot).
       const logged: Array<string> = []

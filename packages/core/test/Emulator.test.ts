@@ -1,20 +1,17 @@
 /**
  * The engine over a real socket against the provider emulator: what the server saw, and what a failing run printed.
  */
-import { Emulator, Fault } from "@effect-oauth/testing"
+import { Emulator, Fault, Recorder } from "@effect-oauth/testing"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
 import * as Util from "node:util"
 import type { AccessToken } from "../src/AccessToken.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
@@ -46,20 +43,7 @@ describe("TokenManager against the emulator", () => {
 
   it.scoped("no log line, event, error, token or span of a failing run shows the secret or a token", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const spans: Array<Tracer.Span> = []
-      const tracer = yield* Effect.tracer
-      const recording = Tracer.make({
-        span: (...args) => {
-          const span = tracer.span(...args)
-          spans.push(span)
-          return span
-        },
-        context: (f, fiber) => tracer.context(f, fiber)
-      })
-      const logger = Logger.make((options) => {
-        lines.push(Logger.logfmtLogger.log(options), Logger.structuredLogger.log(options) as unknown as string)
-      })
+      const recorder = yield* Recorder.make
 
       const run = Effect.gen(function*() {
         const { emulator, manager } = yield* setup({ policy: { jitter: 0 } })
@@ -89,17 +73,15 @@ describe("TokenManager against the emulator", () => {
           ["Fetched", "TokenEndpointUnavailable", "InvalidCredentials", "TokenResponseInvalid", "InvalidCredentials"]
         )
         return { tokens, seen, errors: [invalid, error], requests: yield* emulator.requests }
-      }).pipe(Effect.withTracer(recording))
+      })
 
-      const { errors, requests, seen, tokens } = yield* run.pipe(
-        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-        Logger.withMinimumLogLevel(LogLevel.All)
-      )
+      const { errors, requests, seen, tokens } = yield* recorder.record(run)
       assert.strictEqual(requests.length, 5)
-      assert.isAbove(lines.length, 3)
+      assert.isAbove(recorder.logs.length, 1)
       const sensitive = [SECRET, encodeURIComponent(SECRET), ...tokens.map((token) => Redacted.value(token.value))]
       const renderings = [
-        ...lines.map((line) => typeof line === "string" ? line : JSON.stringify(line)),
+        // The emulator's own server spans hold the provider's answers: the provider's business, not the client's.
+        ...Recorder.renderings(recorder, { spans: (span) => span.kind !== "server" }),
         JSON.stringify(seen),
         Util.inspect(seen, { depth: Infinity }),
         ...errors.flatMap((error) => [
@@ -108,16 +90,12 @@ describe("TokenManager against the emulator", () => {
           Util.inspect(error, { depth: Infinity }),
           Cause.pretty(Cause.fail(error))
         ]),
-        ...tokens.flatMap((token) => [String(token), JSON.stringify(token), Util.inspect(token, { depth: Infinity })]),
-        // The emulator's own server spans hold the provider's answers: the provider's business, not the client's.
-        ...spans.filter((span) => span.kind !== "server").map((span) =>
-          Util.inspect({ span, attributes: Object.fromEntries(span.attributes) }, { depth: 8 })
-        )
+        ...tokens.flatMap((token) => [String(token), JSON.stringify(token), Util.inspect(token, { depth: Infinity })])
       ]
       for (const rendering of renderings) {
         for (const value of sensitive) assert.notInclude(rendering, value)
       }
-      assert.isTrue(spans.some((span) => span.name === "TokenManager.fetch"))
+      assert.isTrue(recorder.spans.some((span) => span.name === "TokenManager.fetch"))
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it.scoped("an interrupted caller does not cancel the shared fetch for the others", () =>
@@ -138,10 +116,7 @@ describe("TokenManager against the emulator", () => {
 describe("server clock skew", () => {
   it.scoped("a created_at far from the local clock is reported in the event and logged as a warning", () =>
     Effect.gen(function*() {
-      const lines: Array<string> = []
-      const logger = Logger.make((options) => {
-        lines.push(Logger.logfmtLogger.log(options))
-      })
+      const recorder = yield* Recorder.make
       const emulator = yield* Emulator.make({ provider: "bringg", clients: [{ id: "oms", secret: SECRET }] })
       const endpoint = yield* TokenEndpoint.make({
         tokenUrl: emulator.tokenUrl,
@@ -155,9 +130,9 @@ describe("server clock skew", () => {
       yield* Stream.runForEach(manager.events, (event) => Queue.offer(events, event)).pipe(Effect.forkScoped)
       yield* Effect.yieldNow()
       yield* TestClock.adjust("1 hour")
-      yield* manager.get.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      yield* recorder.record(manager.get)
       yield* emulator.injectFault(Fault.clockSkew("5 minutes", "behind"))
-      yield* manager.refresh.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      yield* recorder.record(manager.refresh)
       const [fetched, refreshed] = yield* Queue.takeN(events, 2)
       assert.deepStrictEqual(
         [fetched, refreshed].map((event) =>
@@ -165,7 +140,7 @@ describe("server clock skew", () => {
         ),
         [Option.some(0), Option.some(300_000)]
       )
-      assert.strictEqual(lines.filter((line) => line.includes("clock differs")).length, 1)
-      assert.include(lines.find((line) => line.includes("clock differs")), "skewSeconds=300")
+      assert.strictEqual(recorder.logs.filter((line) => line.includes("clock differs")).length, 1)
+      assert.include(recorder.logs.find((line) => line.includes("clock differs")), "skewSeconds=300")
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })

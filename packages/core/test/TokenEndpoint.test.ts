@@ -1,3 +1,4 @@
+import { Recorder } from "@effect-oauth/testing"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import type * as HttpClient from "@effect/platform/HttpClient"
@@ -17,7 +18,6 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
-import * as Tracer from "effect/Tracer"
 import * as Util from "node:util"
 import type { AccessToken } from "../src/AccessToken.js"
 import { InvalidCredentials, type TokenError } from "../src/OAuthError.js"
@@ -556,16 +556,7 @@ describe("TokenEndpoint", () => {
 
     it.scoped("no error, token or span of a failing run shows the secret or the token", () =>
       fetchClient(Effect.gen(function*() {
-        const spans: Array<Tracer.Span> = []
-        const tracer = yield* Effect.tracer
-        const recording = Tracer.make({
-          span: (...args) => {
-            const span = tracer.span(...args)
-            spans.push(span)
-            return span
-          },
-          context: (f, fiber) => tracer.context(f, fiber)
-        })
+        const recorder = yield* Recorder.make
         const echo = `${SECRET} a+b%2Bc%3Ad%2F%C3%A9 ${encodeURIComponent(SECRET)}`
         const handlers: Array<HttpTestServer.Handler> = [
           () => HttpTestServer.json(401, { error: "invalid_client", error_description: `bad secret ${SECRET}` }),
@@ -583,15 +574,15 @@ describe("TokenEndpoint", () => {
         for (const authMethod of ["client_secret_basic", "client_secret_basic_plain", "client_secret_post"] as const) {
           for (const handler of handlers) {
             const { endpoint } = yield* setup(handler, { authMethod })
-            errors.push(yield* Effect.flip(endpoint.request).pipe(Effect.withTracer(recording)))
+            errors.push(yield* recorder.record(Effect.flip(endpoint.request)))
           }
           const hanging = yield* setup(() => "hang", { authMethod })
-          const fiber = yield* Effect.fork(Effect.flip(hanging.endpoint.request).pipe(Effect.withTracer(recording)))
+          const fiber = yield* Effect.fork(recorder.record(Effect.flip(hanging.endpoint.request)))
           yield* hanging.server.takeRequest
           yield* TestClock.adjust("10 seconds")
           errors.push(yield* Fiber.join(fiber))
           const { endpoint } = yield* setup(() => ok({ scope: "a", created_at: 1 }), { authMethod })
-          tokens.push(yield* endpoint.request.pipe(Effect.withTracer(recording)))
+          tokens.push(yield* recorder.record(endpoint.request))
         }
         const port = yield* HttpTestServer.closedPort
         const unreachable = yield* TokenEndpoint.make({
@@ -599,7 +590,7 @@ describe("TokenEndpoint", () => {
           clientId: CLIENT_ID,
           clientSecret: Redacted.make(SECRET)
         })
-        errors.push(yield* Effect.flip(unreachable.request).pipe(Effect.withTracer(recording)))
+        errors.push(yield* recorder.record(Effect.flip(unreachable.request)))
 
         expect(new Set(errors.map((error) => error._tag))).toEqual(
           new Set(["InvalidCredentials", "TokenEndpointUnavailable", "TokenResponseInvalid", "TokenRequestRejected"])
@@ -610,17 +601,13 @@ describe("TokenEndpoint", () => {
         expect(tokens).toHaveLength(3)
         for (const token of tokens) renderToken(token).forEach(expectNoSecret)
 
-        const requestSpans = spans.filter((span) => span.name === "TokenEndpoint.request")
+        const requestSpans = recorder.spans.filter((span) => span.name === "TokenEndpoint.request")
         expect(requestSpans).toHaveLength((handlers.length + 2) * 3 + 1)
         expect(requestSpans[0]?.attributes.get("oauth.token_url")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth\/token$/)
         expect(requestSpans[0]?.attributes.get("http.response.status_code")).toBe(401)
         // The HTTP client's own span is disabled for token requests: every span here is ours, checked whole.
-        expect(spans).toHaveLength(requestSpans.length)
-        for (const span of spans) {
-          expectNoSecret(Util.inspect(span, { depth: Infinity }))
-          expectNoSecret(Util.inspect(Object.fromEntries(span.attributes), { depth: Infinity }))
-          if (span.status._tag === "Ended") expectNoSecret(Util.inspect(span.status.exit, { depth: Infinity }))
-        }
+        expect(recorder.spans).toHaveLength(requestSpans.length)
+        Recorder.renderings(recorder).forEach(expectNoSecret)
       })))
   })
 

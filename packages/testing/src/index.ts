@@ -18,3 +18,11 @@ export * as Emulator from "./Emulator.js"
  * @since 0.1.0
  */
 export * as Fault from "./Fault.js"
+
+/**
+ * A recorder of what an effect logs (every level, as logfmt and JSON) and traces (every span), with the renderings a
+ * test checks for secrets.
+ *
+ * @since 0.1.0
+ */
+export * as Recorder from "./Recorder.js"
