@@ -17,6 +17,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as AuthorizedClient from "./AuthorizedClient.js"
 import * as internal from "./internal/authorizedClient.js"
+import * as url from "./internal/url.js"
 import * as RefreshPolicy from "./RefreshPolicy.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenManager from "./TokenManager.js"
@@ -109,7 +110,7 @@ export const make: (
   options?: Options
 ) => Effect.Effect<App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> = Effect.fn("Provider.make")(
   function*(provider: Provider, credentials: Credentials, options: Options = {}) {
-    const apiBaseUrl = yield* internal.parseSecureUrl(provider.apiBaseUrl, ["apiBaseUrl"])
+    const apiBaseUrl = yield* url.parseSecureUrl(provider.apiBaseUrl, ["apiBaseUrl"])
     const origins = provider.origins ?? [apiBaseUrl.origin]
     // Checked before anything is built, so a bad origin fails as a ConfigError (`AuthorizedClient.make` would throw).
     yield* internal.resolveOrigins(origins)
@@ -139,7 +140,7 @@ export const make: (
     })
     const http = yield* HttpClient.HttpClient
     const manager = yield* TokenManager.make(endpoint, {
-      policy,
+      policy: resolved,
       name: options.name ?? provider.name,
       store: options.store,
       clockSkewWarning: options.clockSkewWarning
@@ -230,7 +231,7 @@ export const credentialsConfig = (prefix: string): Config.Config<Pick<Credential
 export const secureUrl = (
   input: string | URL,
   path: ReadonlyArray<string>
-): Either.Either<URL, ConfigError.ConfigError> => internal.parseSecureUrl(input, path)
+): Either.Either<URL, ConfigError.ConfigError> => url.parseSecureUrl(input, path)
 
 /**
  * Reads a URL from the environment variable `name`, checked as by `secureUrl`: a missing, malformed or insecure
@@ -240,4 +241,4 @@ export const secureUrl = (
  * @category config
  */
 export const secureUrlConfig = (name: string): Config.Config<URL> =>
-  Config.mapOrFail(Config.string(name), (input) => internal.parseSecureUrl(input, [], name))
+  Config.mapOrFail(Config.string(name), (input) => url.parseSecureUrl(input, [], name))

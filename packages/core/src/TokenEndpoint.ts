@@ -23,6 +23,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { AccessToken } from "./AccessToken.js"
 import * as internal from "./internal/tokenEndpoint.js"
+import { parseSecureUrl } from "./internal/url.js"
 import {
   InvalidCredentials,
   TokenEndpointUnavailable,
@@ -273,21 +274,9 @@ const positiveDuration = (
 // Checked once when the endpoint is built, so a misconfiguration fails the layer, naming the option, before any
 // request (and before a secret goes anywhere it should not, such as plain HTTP).
 const resolve = (options: Options): Either.Either<Settings, ConfigError.ConfigError> => {
-  let url: URL
-  try {
-    url = new URL(options.tokenUrl)
-  } catch {
-    return invalid(["tokenUrl"], "tokenUrl must be an absolute URL")
-  }
-  if (!(url.protocol === "https:" || (url.protocol === "http:" && internal.isLoopbackHost(url.hostname)))) {
-    return invalid(
-      ["tokenUrl"],
-      `tokenUrl must use https (plain http only on localhost, 127.0.0.0/8 or [::1]), got ${url.protocol}//${url.host}`
-    )
-  }
-  if (url.username !== "" || url.password !== "") {
-    return invalid(["tokenUrl"], "tokenUrl must not carry credentials: use clientId and clientSecret")
-  }
+  const parsed = parseSecureUrl(options.tokenUrl, ["tokenUrl"])
+  if (Either.isLeft(parsed)) return Either.left(parsed.left)
+  const url = parsed.right
   const authMethod = options.authMethod ?? "client_secret_basic"
   if (!authMethods.includes(authMethod)) {
     return invalid(["authMethod"], `authMethod must be one of ${authMethods.join(", ")}`)

@@ -7,38 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Inspectable from "effect/Inspectable"
 import * as Stream from "effect/Stream"
-import { isLoopbackHost } from "./tokenEndpoint.js"
-
-/**
- * Parses a URL a token may be sent to: absolute, `https:` (plain `http:` only on a loopback host, where no network
- * sees the token), without userinfo. `path` names the option in the `ConfigError`.
- *
- * @internal
- */
-export const parseSecureUrl = (
-  input: string | URL,
-  path: ReadonlyArray<string>,
-  name: string = path.join(".")
-): Either.Either<URL, ConfigError.ConfigError> => {
-  let url: URL
-  try {
-    url = new URL(input)
-  } catch {
-    return Either.left(ConfigError.InvalidData([...path], `${name} must be an absolute URL`))
-  }
-  if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)))) {
-    return Either.left(
-      ConfigError.InvalidData(
-        [...path],
-        `${name} must use https (plain http only on localhost, 127.0.0.0/8 or [::1]), got ${url.protocol}//${url.host}`
-      )
-    )
-  }
-  if (url.username !== "" || url.password !== "") {
-    return Either.left(ConfigError.InvalidData([...path], `${name} must not carry credentials`))
-  }
-  return Either.right(url)
-}
+import { parseSecureUrl } from "./url.js"
 
 /**
  * The normalised origins (`URL.origin`) of a non-empty list of URLs, each checked by `parseSecureUrl`.

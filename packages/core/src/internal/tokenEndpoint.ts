@@ -22,14 +22,6 @@ const maxTextLength = 200
  */
 export const formEncode = (value: string): string => new URLSearchParams([["", value]]).toString().slice(1)
 
-/**
- * Whether plain HTTP is acceptable for this host: only loopback, where no network sees the secret.
- *
- * @internal
- */
-export const isLoopbackHost = (hostname: string): boolean =>
-  hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname)
-
 // RFC 9110 §5.6.7: IMF-fixdate and the obsolete RFC 850 form both end in GMT; asctime carries no zone but means GMT.
 // Date.parse alone is too lenient ("1.5" is a date to it), so only these shapes reach it.
 const gmtDate = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$/
