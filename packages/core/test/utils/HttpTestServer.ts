@@ -15,12 +15,21 @@ export interface RecordedRequest {
   readonly body: string
 }
 
-/** An answer, or `"hang"`: never answer (the connection stays open until the client gives up or the scope closes). */
+/**
+ * An answer; a streamed answer (`write` gets the response after the status and headers were set and writes the body
+ * itself, e.g. endlessly; it must stop when the response emits `close`); or `"hang"`: never answer (the connection
+ * stays open until the client gives up or the scope closes).
+ */
 export type Reply =
   | {
     readonly status: number
     readonly headers?: Readonly<Record<string, string>>
-    readonly body?: string
+    readonly body?: string | Uint8Array
+  }
+  | {
+    readonly status: number
+    readonly headers?: Readonly<Record<string, string>>
+    readonly write: (response: Http.ServerResponse) => void
   }
   | "hang"
 
@@ -80,8 +89,10 @@ export const make = (handler: Handler = () => ({ status: 404 })): Effect.Effect<
         Queue.unsafeOffer(queue, request)
         const reply = current(request)
         if (reply === "hang") return
+        res.on("error", () => {}) // a client that stops reading resets the connection
         res.writeHead(reply.status, reply.headers)
-        res.end(reply.body)
+        if ("write" in reply) reply.write(res)
+        else res.end(reply.body)
       })
     })
     const port = yield* Effect.acquireRelease(listen(server), () => close(server))
@@ -104,3 +115,45 @@ export const closedPort: Effect.Effect<number> = Effect.gen(function*() {
   yield* close(server)
   return port
 })
+
+/**
+ * A streamed body for a `write` reply: writes the chunks `next` returns, respecting backpressure, until it returns
+ * `undefined` (then ends the response) or the client goes away. `sent` counts the bytes handed to the socket.
+ */
+export const pump = (
+  next: () => Uint8Array | string | undefined,
+  sent: { bytes: number } = { bytes: 0 }
+) =>
+(response: Http.ServerResponse): void => {
+  let closed = false
+  response.on("close", () => {
+    closed = true
+  })
+  const loop = (): void => {
+    while (!closed) {
+      const chunk = next()
+      if (chunk === undefined) {
+        response.end()
+        return
+      }
+      sent.bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length
+      if (!response.write(chunk)) {
+        response.once("drain", loop)
+        return
+      }
+    }
+  }
+  loop()
+}
+
+/**
+ * A body that never ends and barely moves: `chunk` every `intervalMillis` of real time until the client goes away.
+ * `started` runs after the first chunk is written.
+ */
+export const drip =
+  (chunk: string, intervalMillis: number, started: () => void = () => {}) => (response: Http.ServerResponse): void => {
+    response.write(chunk)
+    started()
+    const timer = setInterval(() => response.write(chunk), intervalMillis)
+    response.on("close", () => clearInterval(timer))
+  }
