@@ -146,7 +146,7 @@ describe("multipart/form-data encoding (RFC 7578)", () => {
     expect(body.contentType).toBe("multipart/form-data; boundary=BOUNDARY")
     const text = new TextDecoder().decode(body.bytes)
     expect(text).toContain("name=\"a%22b%0D%0Ac\"")
-    const form = await new Response(body.bytes, { headers: { "content-type": body.contentType } }).formData()
+    const form = await new Response(Buffer.from(body.bytes), { headers: { "content-type": body.contentType } }).formData()
     expect(form.get("a\"b\r\nc")).toBe("value with x inside")
   })
 
