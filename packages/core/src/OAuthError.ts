@@ -42,8 +42,9 @@ export const UnavailableReason = Schema.Literal("Network", "Timeout", "ServerErr
 export type UnavailableReason = typeof UnavailableReason.Type
 
 /**
- * The token endpoint could not be reached or could not answer now: network failure, timeout, 5xx or 429.
- * Transient: retried with backoff while a usable token is held. `retryAfter` is the server's `Retry-After`, if any.
+ * The token endpoint could not be reached or could not answer now: network failure, timeout (over the whole
+ * exchange, body included), 5xx, 408 or 429. Transient: retried with backoff while a usable token is held.
+ * `retryAfter` is the server's `Retry-After`, if any, at most `TokenEndpoint.maxRetryAfter` (10 minutes).
  *
  * @since 0.1.0
  * @category errors
@@ -84,8 +85,10 @@ export class TokenRequestRejected extends Schema.TaggedError<TokenRequestRejecte
 }
 
 /**
- * The token endpoint answered with a success status but a body that is not a valid token response (not JSON,
- * missing `access_token`, a non-positive `expires_in`, …). `issue` says what was wrong and never contains the token.
+ * The token endpoint answered with a success status but a body that is not a valid token response: not JSON, larger
+ * than `maxResponseBytes`, no `access_token` or one that is not printable ASCII (`1*VSCHAR`, RFC 6749 A.12), a
+ * `token_type` other than `Bearer`, an `expires_in` under 1 second, … `issue` says what was wrong and never contains
+ * the token.
  *
  * @since 0.1.0
  * @category errors
