@@ -60,8 +60,11 @@ export interface ClientOptions {
 
 /**
  * Options of one emulator. `port` defaults to 0 (a free port), `host` to `127.0.0.1`, `tokenLifetime` to one hour
- * (the Bringg seed's sample and DHL's documented 60 minutes), `oneTokenPerClient` to false. `dhl` options apply to
- * the DHL flavor only: `invalidCredentialsStatus` is 400 as in the seed, or 401 as in another published sample.
+ * (the lifetime in Bringg's "Authenticate Requests" sample and the 60 minutes of DHL eCommerce's Authentication API
+ * v4), `oneTokenPerClient` to false. `logRequests` (default false) logs one line per request at Info level, naming
+ * clients and tokens by serial number, never a secret or a token. `dhl` options apply to the DHL flavor only:
+ * `invalidCredentialsStatus` is 400 as in DHL's Authentication API v4 documentation, or 401 as in another published
+ * sample.
  *
  * @since 0.1.0
  */
@@ -72,6 +75,7 @@ export interface Options {
   readonly clients?: ReadonlyArray<ClientOptions> | undefined
   readonly tokenLifetime?: Duration.DurationInput | undefined
   readonly oneTokenPerClient?: boolean | undefined
+  readonly logRequests?: boolean | undefined
   readonly dhl?: { readonly invalidCredentialsStatus?: 400 | 401 | undefined } | undefined
 }
 
@@ -123,9 +127,10 @@ export class UnknownClient extends Data.TaggedError("UnknownClient")<{ readonly 
 
 /**
  * The control handle of a running emulator. `registerClient` adds or replaces a client (replacing disables the old
- * registration's tokens); `regenerateSecret` gives a client a new secret (random unless given) and, as the Bringg
- * seed describes, disables the old secret and every token issued with it; `revokeToken` reports whether the token
- * existed; `injectFault` queues a fault for the next `times` (default 1; `Infinity` until `clearFaults`) POSTs to
+ * registration's tokens); `regenerateSecret` gives a client a new secret (random unless given) and, as Bringg's
+ * "Authenticate Requests" page describes, disables the old secret and every token issued with it; `revokeToken`
+ * reports whether the token existed; `revokeClientTokens` and `expireClientTokens` revoke, or end the lifetime of,
+ * every live token of a client and return how many; `injectFault` queues a fault for the next `times` (default 1; `Infinity` until `clearFaults`) POSTs to
  * the token endpoint, after any faults already queued; `reset` clears counters and the request log, not clients, tokens or faults.
  *
  * @since 0.1.0
@@ -137,6 +142,8 @@ export interface Handle {
   readonly registerClient: (client: ClientOptions) => Effect.Effect<void>
   readonly regenerateSecret: (clientId: string, secret?: string) => Effect.Effect<string, UnknownClient>
   readonly revokeToken: (token: string) => Effect.Effect<boolean>
+  readonly revokeClientTokens: (clientId: string) => Effect.Effect<number, UnknownClient>
+  readonly expireClientTokens: (clientId: string) => Effect.Effect<number, UnknownClient>
   readonly setOneTokenPerClient: (enabled: boolean) => Effect.Effect<void>
   readonly injectFault: (fault: Fault, options?: { readonly times?: number | undefined }) => Effect.Effect<void>
   readonly clearFaults: Effect.Effect<void>
@@ -177,6 +184,16 @@ export const make: (options: Options) => Effect.Effect<Handle, HttpServerError.S
     }),
     revokeToken: Effect.fn("Emulator.revokeToken")(function*(token: string) {
       return yield* store.revoke(token)
+    }),
+    revokeClientTokens: Effect.fn("Emulator.revokeClientTokens")(function*(clientId: string) {
+      const count = yield* store.revokeClient(clientId)
+      if (Option.isNone(count)) return yield* new UnknownClient({ clientId })
+      return count.value
+    }),
+    expireClientTokens: Effect.fn("Emulator.expireClientTokens")(function*(clientId: string) {
+      const count = yield* store.expireClient(clientId)
+      if (Option.isNone(count)) return yield* new UnknownClient({ clientId })
+      return count.value
     }),
     setOneTokenPerClient: Effect.fn("Emulator.setOneTokenPerClient")(function*(enabled: boolean) {
       yield* store.setOneTokenPerClient(enabled)

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
  * One fault for one token request. Faults that replace the answer (`Status`, `ConnectionReset`, `MalformedJson`,
  * `HtmlError`) issue no token; faults that alter a successful answer (`WrongContentType`, `MissingFields`,
  * `ExpiresIn`, `ClockSkew`) issue a real token with its configured lifetime and only change what the body says;
- * `Latency` delays the normal answer. Build values with the constructors of this module.
+ * `RevokedOnIssue` answers normally with a token that is already revoked; `Latency` delays the normal answer. Build values with the constructors of this module.
  *
  * @since 0.1.0
  */
@@ -26,6 +26,7 @@ export type Fault = Data.TaggedEnum<{
   MissingFields: { readonly fields: ReadonlyArray<string> }
   ExpiresIn: { readonly value: number | string }
   ClockSkew: { readonly skewMillis: number }
+  RevokedOnIssue: {}
 }>
 
 const Fault = Data.taggedEnum<Fault>()
@@ -126,3 +127,12 @@ export const clockSkew = (skew: Duration.DurationInput, direction: "ahead" | "be
   const millis = Duration.toMillis(Duration.decode(skew))
   return Fault.ClockSkew({ skewMillis: direction === "ahead" ? millis : -millis })
 }
+
+/**
+ * Answers normally, with a token that the emulator revokes as it issues it: the response looks right, and the first
+ * API call with that token gets a 401, as when an administrator revokes a token (or regenerates the secret in another
+ * console) between the token request and the call. A client that recovers fetches one new token and replays.
+ *
+ * @since 0.1.0
+ */
+export const revokedOnIssue: Fault = Fault.RevokedOnIssue()

@@ -9,7 +9,7 @@ import * as OAuth from "./oauth.js"
 
 const servicesPrefix = "/services/"
 
-// The seed: `ttl` is an optional lifetime in seconds.
+// Bringg's "Authenticate Requests" page: `ttl` is an optional lifetime in seconds.
 const parseTtl = (ttl: string | undefined): Either.Either<Option.Option<Duration.Duration>, string> => {
   if (ttl === undefined || ttl === "") return Either.right(Option.none())
   return /^\d+$/.test(ttl) && Number(ttl) > 0

@@ -48,7 +48,7 @@ export const dhl = (context: FlavorContext): Flavor => {
         }
         const client = yield* context.store.findClient(input.fields["client_id"] ?? "")
         if (Option.isNone(client) || client.value.secret !== input.fields["client_secret"]) {
-          // The seed shows 400.0000005; a public sample shows 401.0000007. Both carry this title.
+          // DHL's Authentication API v4 page shows 400.0000005; another public sample shows 401.0000007. Both carry this title.
           const serial = context.invalidCredentialsStatus === 400 ? "0000005" : "0000007"
           return rejected(problem(context.baseUrl, context.invalidCredentialsStatus, serial, "Invalid credentials"))
         }

@@ -55,7 +55,7 @@ export const checkRequest = (input: TokenRequestInput): Option.Option<HttpServer
 
 /**
  * Authenticates the client by HTTP Basic (§2.3.1) and/or body credentials. `allowBoth` lets a request carry both
- * (Bringg's seed asks for the header and the body fields); RFC 6749 §2.3 forbids it.
+ * (Bringg's "Authenticate Requests" page asks for the header and the body fields); RFC 6749 §2.3 forbids it.
  */
 export const authenticate = (
   store: Store,

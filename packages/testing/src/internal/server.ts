@@ -11,14 +11,17 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
-import type { Options, Provider } from "../Emulator.js"
+import type { Options, Provider, TokenRequest } from "../Emulator.js"
 import type { Fault } from "../Fault.js"
+import { adminRoutes } from "./admin.js"
 import { bringg } from "./bringg.js"
 import { dhl } from "./dhl.js"
 import type { Flavor, FlavorContext } from "./flavor.js"
 import * as OAuth from "./oauth.js"
 import type { TokenRequestInput } from "./request.js"
 import { authMethodOf, maskedFields, pathOf, readTokenRequest, requestClientId } from "./request.js"
+import type { Issued, RequestLog } from "./requestLog.js"
+import { describeResourceRequest, describeTokenRequest } from "./requestLog.js"
 import { rfc6749 } from "./rfc6749.js"
 import type { Store } from "./store.js"
 import { makeStore } from "./store.js"
@@ -55,37 +58,56 @@ const resetConnection = (request: HttpServerRequest.HttpServerRequest) =>
     endResponse(request)
   )
 
+interface Answer {
+  readonly response: HttpServerResponse.HttpServerResponse
+  readonly issued: Option.Option<Issued>
+}
+
 const issue = (
   flavor: Flavor,
+  store: Store,
   input: TokenRequestInput,
   fault: Option.Option<Fault>
-): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+): Effect.Effect<Answer> =>
   Effect.gen(function*() {
     const active = Option.getOrUndefined(fault)
     const outcome = yield* flavor.token(input, active?._tag === "ClockSkew" ? active.skewMillis : 0)
-    if (outcome._tag === "Rejected") return outcome.response
+    if (outcome._tag === "Rejected") return { response: outcome.response, issued: Option.none() }
     const body = { ...outcome.body }
+    const value = body["access_token"]
+    const token = typeof value === "string" ? yield* store.find(value) : Option.none()
+    const issued = Option.map(token, (t) => ({ serial: t.serial, lifetimeMillis: t.expiresAt - t.issuedAt }))
     switch (active?._tag) {
       case "WrongContentType":
-        return HttpServerResponse.text(JSON.stringify(body), { contentType: "text/plain; charset=utf-8" })
+        return {
+          response: HttpServerResponse.text(JSON.stringify(body), { contentType: "text/plain; charset=utf-8" }),
+          issued
+        }
       case "MissingFields":
         for (const field of active.fields) delete body[field]
         break
       case "ExpiresIn":
         body["expires_in"] = active.value
         break
+      case "RevokedOnIssue":
+        if (typeof value === "string") yield* store.revoke(value)
+        break
     }
-    return OAuth.oauthSuccess(body)
+    return { response: OAuth.oauthSuccess(body), issued }
   })
+
+const replaced = (response: HttpServerResponse.HttpServerResponse): Option.Option<Answer> =>
+  Option.some({ response, issued: Option.none() })
 
 /** The answer to a POST on the token endpoint under the next queued fault; `None` when the connection is reset. */
 const answer = (
   flavor: Flavor,
+  store: Store,
   request: HttpServerRequest.HttpServerRequest,
   input: TokenRequestInput,
   fault: Option.Option<Fault>
-): Effect.Effect<Option.Option<HttpServerResponse.HttpServerResponse>> => {
-  if (Option.isNone(fault)) return Effect.asSome(issue(flavor, input, fault))
+): Effect.Effect<Option.Option<Answer>> => {
+  if (Option.isNone(fault)) return Effect.asSome(issue(flavor, store, input, fault))
   const active = fault.value
   switch (active._tag) {
     case "Latency":
@@ -93,43 +115,44 @@ const answer = (
         // A client that gives up (or the emulator closing) interrupts the wait.
         Effect.onInterrupt(() => endResponse(request)),
         Effect.interruptible,
-        Effect.zipRight(issue(flavor, input, Option.none())),
+        Effect.zipRight(issue(flavor, store, input, Option.none())),
         Effect.asSome
       )
     case "Status":
-      return Effect.succeedSome(flavor.failure(active.status, retryAfterHeader(active.retryAfter)))
+      return Effect.succeed(replaced(flavor.failure(active.status, retryAfterHeader(active.retryAfter))))
     case "ConnectionReset":
       return Effect.as(resetConnection(request), Option.none())
     case "MalformedJson":
-      return Effect.succeedSome(
-        HttpServerResponse.text("{\"access_token\":\"", { contentType: "application/json" })
+      return Effect.succeed(
+        replaced(HttpServerResponse.text("{\"access_token\":\"", { contentType: "application/json" }))
       )
     case "HtmlError":
-      return Effect.succeedSome(
+      return Effect.succeed(replaced(
         HttpServerResponse.text(htmlPage(active.status), {
           status: active.status,
           contentType: "text/html; charset=utf-8"
         })
-      )
+      ))
     case "WrongContentType":
     case "MissingFields":
     case "ExpiresIn":
     case "ClockSkew":
-      return Effect.asSome(issue(flavor, input, fault))
+    case "RevokedOnIssue":
+      return Effect.asSome(issue(flavor, store, input, fault))
   }
 }
 
-const tokenEndpoint = (flavor: Flavor, store: Store) =>
+const tokenEndpoint = (flavor: Flavor, store: Store, log: RequestLog) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const at = yield* Clock.currentTimeMillis
     const input = yield* readTokenRequest(request)
     yield* store.countTokenRequest(requestClientId(input))
     const fault = input.method === "POST" ? yield* store.takeFault : Option.none()
-    const response = input.method === "POST"
-      ? yield* answer(flavor, request, input, fault)
-      : Option.some(flavor.methodNotAllowed)
-    yield* store.record({
+    const answered = input.method === "POST"
+      ? yield* answer(flavor, store, request, input, fault)
+      : replaced(flavor.methodNotAllowed)
+    const entry: TokenRequest = {
       at,
       method: input.method,
       path: input.path,
@@ -142,20 +165,24 @@ const tokenEndpoint = (flavor: Flavor, store: Store) =>
       ttl: input.fields["ttl"],
       fields: maskedFields(input.fields),
       fault: Option.getOrUndefined(Option.map(fault, (f) => f._tag)),
-      status: Option.getOrUndefined(Option.map(response, (r) => r.status))
-    })
-    return Option.getOrElse(response, () => HttpServerResponse.empty())
+      status: Option.getOrUndefined(Option.map(answered, (a) => a.response.status))
+    }
+    yield* store.record(entry)
+    yield* log(describeTokenRequest(entry, Option.flatMap(answered, (a) => a.issued)))
+    return Option.match(answered, { onNone: () => HttpServerResponse.empty(), onSome: (a) => a.response })
   })
 
 const bearerToken = (authorization: string | undefined): Option.Option<string> =>
   Option.fromNullable(authorization?.match(/^\s*bearer\s+(\S+)\s*$/i)?.[1])
 
-const resourceEndpoint = (flavor: Flavor, store: Store) =>
+const resourceEndpoint = (flavor: Flavor, store: Store, log: RequestLog) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const check = yield* store.check(bearerToken(request.headers["authorization"]))
     yield* store.countResourceRequest(check._tag !== "Valid")
-    return flavor.resource(check, request.method, pathOf(request.url))
+    const response = flavor.resource(check, request.method, pathOf(request.url))
+    yield* log(describeResourceRequest(request.method, pathOf(request.url), check, response.status))
+    return response
   })
 
 const urlOf = (address: HttpServer.Address) =>
@@ -186,9 +213,11 @@ export const start = (options: Options): Effect.Effect<Running, HttpServerError.
       defaultLifetime: Duration.decode(options.tokenLifetime ?? Duration.hours(1)),
       invalidCredentialsStatus: options.dhl?.invalidCredentialsStatus ?? 400
     })
+    const log: RequestLog = options.logRequests === true ? (line) => Effect.logInfo(line) : () => Effect.void
     const app = HttpRouter.empty.pipe(
-      HttpRouter.all(flavor.tokenPath, tokenEndpoint(flavor, store)),
-      HttpRouter.all(flavor.resourceRoute, resourceEndpoint(flavor, store)),
+      HttpRouter.concat(adminRoutes(store, log)),
+      HttpRouter.all(flavor.tokenPath, tokenEndpoint(flavor, store, log)),
+      HttpRouter.all(flavor.resourceRoute, resourceEndpoint(flavor, store, log)),
       Effect.catchTag(
         "RouteNotFound",
         (error) => Effect.succeed(OAuth.notFound(error.request.method, pathOf(error.request.url)))

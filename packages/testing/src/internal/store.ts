@@ -22,6 +22,8 @@ export interface Client {
 /** A token the emulator issued; times are epoch milliseconds of the emulator's Clock. */
 export interface IssuedToken {
   readonly value: string
+  /** 1 for the first token the emulator issued, 2 for the next: how the request log names a token. */
+  readonly serial: number
   readonly clientId: string
   readonly generation: number
   readonly issuedAt: number
@@ -79,7 +81,13 @@ export interface Store {
     IssuedToken
   >
   readonly check: (token: Option.Option<string>) => Effect.Effect<TokenCheck>
+  /** The token with this value, whatever its state. */
+  readonly find: (token: string) => Effect.Effect<Option.Option<IssuedToken>>
   readonly revoke: (token: string) => Effect.Effect<boolean>
+  /** Revokes every live token of a client; `None` for an unknown client, else how many were revoked. */
+  readonly revokeClient: (clientId: string) => Effect.Effect<Option.Option<number>>
+  /** Ends the lifetime of every live token of a client now; `None` for an unknown client, else how many. */
+  readonly expireClient: (clientId: string) => Effect.Effect<Option.Option<number>>
   readonly setOneTokenPerClient: (enabled: boolean) => Effect.Effect<void>
   readonly injectFault: (fault: Fault, times: number) => Effect.Effect<void>
   readonly clearFaults: Effect.Effect<void>
@@ -101,6 +109,7 @@ export const makeStore = (oneTokenPerClientInitially: boolean): Effect.Effect<St
     const faults = yield* Ref.make<ReadonlyArray<QueuedFault>>([])
     const counters = yield* Ref.make(emptyCounters)
     const log = yield* Ref.make(Chunk.empty<TokenRequest>())
+    const serials = yield* Ref.make(0)
 
     const registerClient = (options: ClientOptions) =>
       Ref.update(clients, (all) => {
@@ -136,8 +145,10 @@ export const makeStore = (oneTokenPerClientInitially: boolean): Effect.Effect<St
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const single = yield* Ref.get(oneTokenPerClient)
+        const serial = yield* Ref.updateAndGet(serials, (n) => n + 1)
         const token: IssuedToken = {
           value: newToken(),
+          serial,
           clientId: client.id,
           generation: client.generation,
           issuedAt: now,
@@ -185,6 +196,22 @@ export const makeStore = (oneTokenPerClientInitially: boolean): Effect.Effect<St
             [true, { ...state, byValue: HashMap.set(state.byValue, value, { ...token, revoked: true }) }] as const
         }))
 
+    // Applies `change` to every token of `clientId` that is neither revoked nor expired; counts them.
+    const updateLive = (clientId: string, change: (token: IssuedToken, now: number) => IssuedToken) =>
+      Effect.gen(function*() {
+        if (Option.isNone(HashMap.get(yield* Ref.get(clients), clientId))) return Option.none<number>()
+        const now = yield* Clock.currentTimeMillis
+        return yield* Ref.modify(tokens, (state) => {
+          let count = 0
+          const byValue = HashMap.map(state.byValue, (token) => {
+            if (token.clientId !== clientId || token.revoked || now >= token.expiresAt) return token
+            count++
+            return change(token, now)
+          })
+          return [Option.some(count), { ...state, byValue }] as const
+        })
+      })
+
     const takeFault = Ref.modify(faults, (queue) => {
       const [head, ...rest] = queue
       if (head === undefined) return [Option.none<Fault>(), queue] as const
@@ -207,7 +234,10 @@ export const makeStore = (oneTokenPerClientInitially: boolean): Effect.Effect<St
       clientIds: Effect.map(Ref.get(clients), (all) => Array.from(HashMap.keys(all))),
       issue,
       check,
+      find: (value) => Effect.map(Ref.get(tokens), (state) => HashMap.get(state.byValue, value)),
       revoke,
+      revokeClient: (clientId) => updateLive(clientId, (token) => ({ ...token, revoked: true })),
+      expireClient: (clientId) => updateLive(clientId, (token, now) => ({ ...token, expiresAt: now })),
       setOneTokenPerClient: (enabled) => Ref.set(oneTokenPerClient, enabled),
       injectFault: (fault, times) =>
         times >= 1 ? Ref.update(faults, (queue) => [...queue, { fault, remaining: Math.floor(times) }]) : Effect.void,
