@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
+import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
@@ -72,12 +74,16 @@ describe("TokenManager", () => {
       assert.isTrue(tokens.every((token) => token === tokens[0]))
     }))
 
-  it.scoped("a failed fetch is not cached: the next get fetches again", () =>
+  it.scoped("a failed fetch is not cached: remembered for the cooldown, then the next get fetches again", () =>
     Effect.gen(function*() {
-      const { fake, manager } = yield* setup(HOUR)
+      const { fake, manager } = yield* setup(HOUR, { policy: { jitter: 0 } })
       yield* fake.script(new TokenEndpointUnavailable({ reason: "ServerError", status: 503 }))
       const first = yield* Effect.flip(manager.get)
       assert.strictEqual(first._tag, "TokenEndpointUnavailable")
+      // Within the cooldown (3 s by default): the same error at once, no request.
+      assert.strictEqual(yield* Effect.flip(manager.get), first)
+      assert.strictEqual((yield* fake.requests).length, 1)
+      yield* TestClock.adjust("3 seconds")
       const token = yield* manager.get
       assert.strictEqual(Redacted.value(token.value), "token-2")
       assert.strictEqual((yield* fake.requests).length, 2)
@@ -190,14 +196,27 @@ describe("TokenManager", () => {
       assert.strictEqual((yield* fake.requests).length, 2)
     }))
 
-  it.scoped("a token that lives seconds is refreshed about twice per lifetime, never in a loop", () =>
+  it.scoped("a token that lives seconds is fetched about once per usable lifetime, never in a loop", () =>
     Effect.gen(function*() {
+      // 2 s: shorter than the 5 s floor under refreshes, so it is not refreshed ahead; callers fetch on expiry
+      // (usable for 1.75 s: the expiry margin is capped at 12.5 % of the lifetime).
       const { fake, manager } = yield* setup(2)
       yield* manager.get
       yield* advance("40 seconds", "250 millis", Effect.asVoid(manager.get))
       const count = (yield* fake.requests).length
-      assert.isAtLeast(count, 30)
-      assert.isAtMost(count, 50)
+      assert.isAtLeast(count, 20)
+      assert.isAtMost(count, 24)
+    }))
+
+  it.scoped("with the floor at 1 s, a 2-second token is refreshed ahead once per lifetime", () =>
+    Effect.gen(function*() {
+      const { fake, manager } = yield* setup(2, { policy: { minRefreshInterval: "1 second" } })
+      yield* manager.get
+      yield* advance("40 seconds", "250 millis", Effect.asVoid(manager.get))
+      const requests = yield* fake.requests
+      assert.isAtLeast(requests.length, 36)
+      assert.isAtMost(requests.length, 41)
+      for (let i = 1; i < requests.length; i++) assert.isAtLeast(requests[i]! - requests[i - 1]!, 1000)
     }))
 
   it.scoped("a token that lives ten years is still refreshed daily", () =>
@@ -273,9 +292,9 @@ describe("RefreshPolicy", () => {
   })
 
   it("never refreshes later than expiry − 60 s, nor after the usable limit for short tokens", () => {
-    const late = RefreshPolicy.make({ refreshAt: 1, jitter: 0 })
+    const late = Either.getOrThrow(RefreshPolicy.make({ refreshAt: 1, jitter: 0, minRefreshInterval: "1 second" }))
     assert.strictEqual(RefreshPolicy.refreshPoint(late, token(HOUR), 0.5), (HOUR - 60) * 1000)
-    for (const lifetime of [1, 5, 30, 90]) {
+    for (const lifetime of [3, 5, 30, 90]) {
       assert.isBelow(
         RefreshPolicy.refreshPoint(late, token(lifetime), 0.99),
         RefreshPolicy.usableUntil(late, token(lifetime))
@@ -283,10 +302,35 @@ describe("RefreshPolicy", () => {
     }
   })
 
-  it("rejects out-of-range values naming the field", () => {
-    assert.throws(() => RefreshPolicy.make({ refreshAt: 1.5 }), /refreshAt/)
-    assert.throws(() => RefreshPolicy.make({ jitter: -0.1 }), /jitter/)
-    assert.throws(() => RefreshPolicy.make({ defaultLifetime: 0 }), /defaultLifetime/)
+  it("rejects out-of-range values with a ConfigError naming the field", () => {
+    const cases: ReadonlyArray<readonly [RefreshPolicy.Options, string]> = [
+      [{ refreshAt: 1.5 }, "refreshAt"],
+      [{ refreshAt: 0 }, "refreshAt"],
+      [{ jitter: -0.1 }, "jitter"],
+      [{ jitter: 2 }, "jitter"],
+      [{ maxMarginRatio: 1 }, "maxMarginRatio"],
+      [{ defaultLifetime: 0 }, "defaultLifetime"],
+      [{ maxRefreshInterval: "1 millis" }, "maxRefreshInterval"],
+      [{ minRefreshInterval: "10 millis" }, "minRefreshInterval"],
+      [{ minRefreshInterval: "10 seconds", maxRefreshInterval: "5 seconds" }, "maxRefreshInterval"],
+      [{ retryBase: "1 millis" }, "retryBase"],
+      [{ retryBase: "10 seconds", retryMax: "1 second" }, "retryMax"],
+      [{ failureCooldown: 0 }, "failureCooldown"],
+      [{ maxRetryAfter: "1 day" }, "maxRetryAfter"],
+      [{ refreshMargin: "2 days" }, "refreshMargin"],
+      [{ expiryMargin: Number.NaN }, "expiryMargin"],
+      [{ retryMax: -1 }, "retryMax"],
+      [{ refreshAt: "half" as unknown as number }, "refreshAt"],
+      [{ retryMax: "soon" as Duration.DurationInput }, "retryMax"]
+    ]
+    for (const [options, field] of cases) {
+      const result = RefreshPolicy.make(options)
+      assert.isTrue(Either.isLeft(result), field)
+      const error = Either.isLeft(result) ? result.left : undefined
+      assert.isTrue(error !== undefined && ConfigError.isInvalidData(error) && error.path[0] === field, field)
+      assert.include(String(error), field)
+    }
+    assert.isTrue(Either.isRight(RefreshPolicy.make({ refreshAt: 1e-9 })))
   })
 
   it("retry delays double from the base, cap at the maximum and honour Retry-After", () => {
@@ -330,7 +374,9 @@ describe("TokenManager metrics", () => {
       const { fake, manager } = yield* setup(HOUR, { name })
       yield* fake.script(new InvalidCredentials({ status: 401 }), new TokenEndpointUnavailable({ reason: "Network" }))
       yield* Effect.flip(manager.get)
+      yield* TestClock.adjust("5 seconds") // past the failure memory
       yield* Effect.flip(manager.get)
+      yield* TestClock.adjust("5 seconds")
       yield* manager.get
       // Read from the registry by name and tags, as an exporter would.
       const count = (metric: string, tags: Record<string, string>) =>
