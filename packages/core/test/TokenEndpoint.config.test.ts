@@ -43,6 +43,8 @@ describe("TokenEndpoint.make configuration", () => {
     ["a numeric extraParams value", { extraParams: { ttl: 600 } }, ["extraParams", "ttl"]],
     ["extraParams as a string", { extraParams: "ttl=600" }, ["extraParams"]],
     ["a numeric header value", { headers: { "x-app": 1 } }, ["headers", "x-app"]],
+    ["a header value with CR/LF", { headers: { "x-app": "a\r\nx-injected: 1" } }, ["headers", "x-app"]],
+    ["a header name with a space", { headers: { "x app": "1" } }, ["headers", "x app"]],
     ["a responseSchema that is not a Schema", { responseSchema: "json" }, ["responseSchema"]],
     ["a classifyError that is not a function", { classifyError: {} }, ["classifyError"]],
     ["a timeout that is not a duration", { timeout: "soon" }, ["timeout"]],
@@ -146,7 +148,8 @@ describe("multipart/form-data encoding (RFC 7578)", () => {
     expect(body.contentType).toBe("multipart/form-data; boundary=BOUNDARY")
     const text = new TextDecoder().decode(body.bytes)
     expect(text).toContain("name=\"a%22b%0D%0Ac\"")
-    const form = await new Response(Buffer.from(body.bytes), { headers: { "content-type": body.contentType } }).formData()
+    const form = await new Response(Buffer.from(body.bytes), { headers: { "content-type": body.contentType } })
+      .formData()
     expect(form.get("a\"b\r\nc")).toBe("value with x inside")
   })
 

@@ -53,6 +53,9 @@ const reservedParams: ReadonlySet<string> = new Set([
   "resource"
 ])
 
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const headerValue = /^[\t\x20-\x7E\x80-\xFF]*$/
+
 const fail = (path: ReadonlyArray<string>, message: string): Either.Either<never, ConfigError.ConfigError> =>
   Either.left(ConfigError.InvalidData([...path], message))
 
@@ -156,6 +159,13 @@ export const resolve = (options: Options): Either.Either<Settings, ConfigError.C
       }
     }
     const headers = yield* stringRecord("headers", options.headers)
+    for (const [name, value] of Object.entries(headers)) {
+      // RFC 9110 §5.1 and §5.5: a token for the name; no CR, LF or NUL in the value (they would split the header).
+      if (!headerName.test(name)) return yield* fail(["headers", name], `headers.${name} is not a valid header name`)
+      if (!headerValue.test(value)) {
+        return yield* fail(["headers", name], `headers.${name} must not contain control characters`)
+      }
+    }
     if (options.responseSchema !== undefined && !Schema.isSchema(options.responseSchema)) {
       return yield* fail(["responseSchema"], "responseSchema must be a Schema")
     }
