@@ -13,6 +13,7 @@ import { type AccessToken, isSameToken } from "../AccessToken.js"
 import { isTransient, type TokenError } from "../OAuthError.js"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
+import { StoreUnavailable } from "../TokenStore.js"
 import type * as TokenStore from "../TokenStore.js"
 import * as SingleFlight from "./singleFlight.js"
 import type { FetchReason, Telemetry } from "./telemetry.js"
@@ -75,6 +76,9 @@ const empty: Local = { token: undefined, usableUntil: -Infinity, hadToken: false
 
 // How long a manager waits, in all, for another holder of the store's lease before fetching itself.
 const maxLeaseWait = 60_000
+// A store should bound its own commands (shorter); this bound keeps a store that hangs from hanging a caller.
+const storeTimeout = Duration.seconds(2)
+const storeRetry = 5_000
 
 /** @internal */
 export const make = (options: Options): Effect.Effect<Coordinator> =>
@@ -85,7 +89,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     const latch = yield* Ref.make(yield* Deferred.make<void>())
     const failure = yield* Ref.make<Failure | undefined>(undefined)
     const lastReplacement = yield* Ref.make(-Infinity)
-    const storeDown = yield* Ref.make(false)
+    const storeDownUntil = yield* Ref.make(-Infinity)
     const flight = yield* SingleFlight.make<AccessToken, TokenError>(options.scope, closedMessage)
     const minRefreshInterval = Duration.toMillis(policy.minRefreshInterval)
 
@@ -115,26 +119,37 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     const isUsable = (token: AccessToken, now: number) => now < RefreshPolicy.usableUntil(policy, token)
 
     // A store is an optimisation: whatever goes wrong there (an error, a defect, a timeout), the manager carries on
-    // alone; the outage is reported once, and its end too.
+    // alone; the outage is reported once, and its end too. After a failure the store is left alone for a while, so
+    // a store that hangs costs one timeout per `storeRetry`, not one per fetch.
     const viaStore = <A>(operation: Effect.Effect<A, TokenStore.StoreUnavailable>): Effect.Effect<Option.Option<A>> =>
-      operation.pipe(
-        Effect.tap(() =>
-          Effect.flatMap(
-            Ref.getAndSet(storeDown, false),
-            (wasDown) => wasDown ? telemetry.storeRecovered : Effect.void
+      Effect.flatMap(Ref.get(storeDownUntil), (downUntil) =>
+        clock.unsafeCurrentTimeMillis() < downUntil ? Effect.succeedNone : operation.pipe(
+          Effect.timeoutFail({
+            duration: storeTimeout,
+            onTimeout: () =>
+              new StoreUnavailable({ detail: `no answer within ${Duration.format(storeTimeout)}` })
+          }),
+          Effect.tap(() =>
+            Effect.flatMap(
+              Ref.getAndSet(storeDownUntil, -Infinity),
+              (wasDown) =>
+                wasDown === -Infinity ? Effect.void : telemetry.storeRecovered
+            )
+          ),
+          Effect.asSome,
+          Effect.catchAllCause((cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause as Cause.Cause<never>)
+              : Effect.flatMap(
+                Ref.getAndSet(storeDownUntil, clock.unsafeCurrentTimeMillis() + storeRetry),
+                (wasDown) =>
+                  Effect.as(
+                    wasDown === -Infinity ? telemetry.storeUnavailable(describeStoreFailure(cause)) : Effect.void,
+                    Option.none()
+                  )
+              )
           )
-        ),
-        Effect.asSome,
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause)
-            ? Effect.failCause(cause as Cause.Cause<never>)
-            : Effect.flatMap(Ref.getAndSet(storeDown, true), (wasDown) =>
-              Effect.as(
-                wasDown ? Effect.void : telemetry.storeUnavailable(describeStoreFailure(cause)),
-                Option.none()
-              ))
-        )
-      )
+        ))
 
     // Exactly one token request, reported.
     const request = (reason: FetchReason): Effect.Effect<AccessToken, TokenError> =>
@@ -162,7 +177,9 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
           yield* Ref.set(failure, { error: error.value, until })
           yield* telemetry.requestFailed(error.value)
           // The refresh schedule reports its own failures, with when it retries.
-          if (reason !== "scheduled") yield* telemetry.failed(reason, error.value, Option.none())
+          if (reason !== "scheduled") {
+            yield* telemetry.failed(reason, error.value, Option.none())
+          }
         }
         return yield* exit
       })
@@ -171,7 +188,8 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     // manager holds the lease, wait for its token (bounded), then look again.
     const shared = (reason: FetchReason, replacing: AccessToken | undefined, store: TokenStore.Slot) =>
       Effect.gen(function*() {
-        const isReplacing = (token: AccessToken) => replacing !== undefined && isSameToken(token, replacing)
+        const isReplacing = (token: AccessToken) =>
+          replacing !== undefined && isSameToken(token, replacing)
         const deadline = clock.unsafeCurrentTimeMillis() + maxLeaseWait
         // A forced refresh wants a token newer than any it could find; once it has waited for another holder of the
         // lease, that holder's token is one.
