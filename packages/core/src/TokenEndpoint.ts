@@ -153,8 +153,7 @@ export interface Options {
  * @since 0.1.0
  * @category schemas
  */
-export const TokenResponseSchema: Schema.Schema<TokenResponse, any> & typeof response.TokenResponseSchema =
-  response.TokenResponseSchema
+export const TokenResponseSchema: typeof response.TokenResponseSchema = response.TokenResponseSchema
 
 /**
  * The longest delay `parseRetryAfter` returns: 10 minutes. A server asking for more (a 400-digit number, a date

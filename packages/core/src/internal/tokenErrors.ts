@@ -27,7 +27,11 @@ const gmtDate = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{
 const asctimeDate = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
 const maxRetryAfterMillis = Duration.toMillis(maxRetryAfter)
 
-/** @internal */
+/**
+ * `TokenEndpoint.parseRetryAfter`: delta-seconds or an HTTP-date, clamped to `maxRetryAfter`.
+ *
+ * @internal
+ */
 export const parseRetryAfter = (value: string | undefined, now: number): Duration.Duration | undefined => {
   if (value === undefined) return undefined
   const trimmed = value.trim()
@@ -156,7 +160,11 @@ const bodyString = (body: unknown, key: string): string | undefined => {
   return typeof value === "string" ? value : undefined
 }
 
-/** @internal */
+/**
+ * `TokenEndpoint.classifyRfc6749Error`: the RFC 6749 §5.2 classification of a non-2xx answer.
+ *
+ * @internal
+ */
 export const classifyRfc6749Error = (response: ErrorResponse): TokenError => {
   const { status } = response
   const error = bodyString(response.body, "error")

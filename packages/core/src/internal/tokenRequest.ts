@@ -35,7 +35,11 @@ export interface Settings {
   readonly classifyError: ((response: ErrorResponse) => TokenError | undefined) | undefined
 }
 
-/** @internal */
+/**
+ * The default `maxResponseBytes`: 64 KiB, a hundred times a typical token response.
+ *
+ * @internal
+ */
 export const defaultMaxResponseBytes = 64 * 1024
 
 const authMethods: ReadonlyArray<AuthMethod> = [

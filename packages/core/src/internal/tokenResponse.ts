@@ -20,7 +20,11 @@ const ExpiresIn = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
   Schema.filter((seconds) => Number.isFinite(seconds) && seconds >= minLifetimeSeconds)
 )
 
-/** @internal */
+/**
+ * `TokenEndpoint.TokenResponseSchema`: the RFC 6749 §5.1 success body.
+ *
+ * @internal
+ */
 export const TokenResponseSchema = Schema.Struct({
   accessToken: Schema.propertySignature(Schema.Redacted(Schema.NonEmptyString)).pipe(Schema.fromKey("access_token")),
   tokenType: Schema.optionalWith(Schema.String, { nullable: true, default: () => "Bearer" }).pipe(
@@ -47,7 +51,11 @@ export const responseHints: Readonly<Record<string, string>> = {
   scope: "expected a string"
 }
 
-/** @internal */
+/**
+ * The text as JSON, or none when it is not JSON (never an exception).
+ *
+ * @internal
+ */
 export const parseJson = (text: string): Option.Option<unknown> => {
   try {
     return Option.some(JSON.parse(text))
