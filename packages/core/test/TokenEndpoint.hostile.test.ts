@@ -22,6 +22,7 @@ import * as Zlib from "node:zlib"
 import type { TokenError } from "../src/OAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as HttpTestServer from "./utils/HttpTestServer.js"
+import * as Fixture from "./utils/TokenEndpoint.fixture.js"
 
 const SECRET = "a b+c:d/é\"\\"
 const CLIENT_ID = "client-1"
@@ -36,19 +37,7 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
 const ok = (body: Record<string, unknown> = {}) =>
   HttpTestServer.json(200, { access_token: TOKEN, token_type: "Bearer", expires_in: 3600, ...body })
 
-const setup = Effect.fn(function*(handler: HttpTestServer.Handler, options: Partial<TokenEndpoint.Options> = {}) {
-  const server = yield* HttpTestServer.make(handler)
-  const endpoint = yield* TokenEndpoint.make({
-    tokenUrl: `${server.origin}/oauth/token`,
-    clientId: CLIENT_ID,
-    clientSecret: Redacted.make(SECRET),
-    ...options
-  })
-  return { server, endpoint }
-})
-
-const failure = (handler: HttpTestServer.Handler, options: Partial<TokenEndpoint.Options> = {}) =>
-  setup(handler, options).pipe(Effect.flatMap(({ endpoint }) => Effect.flip(endpoint.request)))
+const { failure, setup } = Fixture.make(CLIENT_ID, SECRET)
 
 const fetchClient = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>) =>
   effect.pipe(Effect.provide(FetchHttpClient.layer))

@@ -23,6 +23,7 @@ import type { AccessToken } from "../src/AccessToken.js"
 import { InvalidCredentials, type TokenError } from "../src/OAuthError.js"
 import * as TokenEndpoint from "../src/TokenEndpoint.js"
 import * as HttpTestServer from "./utils/HttpTestServer.js"
+import * as Fixture from "./utils/TokenEndpoint.fixture.js"
 
 const SECRET = "a b+c:d/é"
 const CLIENT_ID = "client-1"
@@ -46,24 +47,10 @@ const expectNoSecret = (rendering: string) => {
   for (const value of sensitive) expect(rendering).not.toContain(value)
 }
 
-/** A server answering with `handler`, and an endpoint pointing at it (with the fetch client by default). */
-const setup = Effect.fn(function*(handler: HttpTestServer.Handler, options: Partial<TokenEndpoint.Options> = {}) {
-  const server = yield* HttpTestServer.make(handler)
-  const endpoint = yield* TokenEndpoint.make({
-    tokenUrl: `${server.origin}/oauth/token`,
-    clientId: CLIENT_ID,
-    clientSecret: Redacted.make(SECRET),
-    ...options
-  })
-  return { server, endpoint }
-})
+const { failure, setup } = Fixture.make(CLIENT_ID, SECRET)
 
 const fetchClient = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>) =>
   effect.pipe(Effect.provide(FetchHttpClient.layer))
-
-/** The error of one request, with its server. */
-const failure = (handler: HttpTestServer.Handler, options: Partial<TokenEndpoint.Options> = {}) =>
-  setup(handler, options).pipe(Effect.flatMap(({ endpoint }) => Effect.flip(endpoint.request)))
 
 const formOf = (request: HttpTestServer.RecordedRequest) => new URLSearchParams(request.body)
 
