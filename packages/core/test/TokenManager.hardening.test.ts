@@ -100,16 +100,32 @@ describe("TokenManager: cancellation never orphans the shared fetch (9.1)", () =
 })
 
 describe("TokenManager: no response and no policy can make it loop (9.2)", () => {
-  for (const lifetimeMillis of [1, 0.001, 1e-9, 500]) {
-    it.scoped(`a token living ${lifetimeMillis} ms from a custom endpoint causes no request without a caller`, () =>
+  for (const lifetimeMillis of [1, 0.001, 1e-9, 500, Number.NaN, -5000]) {
+    it.scoped(`a token living ${lifetimeMillis} ms from a custom endpoint is refused, and a hot loop sends one request`, () =>
       Effect.gen(function*() {
         const slow = slowEndpoint(0, lifetimeMillis)
         const manager = yield* TokenManager.make(slow.endpoint)
-        yield* manager.get
+        for (let i = 0; i < 1000; i++) {
+          const error = yield* Effect.flip(manager.get)
+          assert.strictEqual(error._tag, "TokenResponseInvalid")
+        }
+        assert.include((yield* Effect.flip(manager.get)).message, "the minimum is 1 second")
         yield* TestClock.adjust("1 minute")
         assert.strictEqual(slow.count(), 1)
       }))
   }
+
+  it.scoped("an endpoint that dies (a bug in a custom one) is remembered too: a hot loop sends one request", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeEndpoint(HOUR)
+      yield* fake.script(...Array.from({ length: 10 }, () => ({ die: "bug in a custom endpoint" })))
+      const manager = yield* TokenManager.make(fake.endpoint)
+      for (let i = 0; i < 1000; i++) {
+        const exit = yield* Effect.exit(manager.get)
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      }
+      assert.strictEqual((yield* fake.requests).length, 1)
+    }))
 
   it.scoped("refreshAt: 1e-9 and a one-second lifetime floor: refreshes stay at least 5 seconds apart", () =>
     Effect.gen(function*() {

@@ -10,7 +10,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type AccessToken, isSameToken } from "../AccessToken.js"
-import { isTransient, type TokenError } from "../OAuthError.js"
+import { isTransient, type TokenError, TokenResponseInvalid } from "../OAuthError.js"
 import * as RefreshPolicy from "../RefreshPolicy.js"
 import type * as TokenEndpoint from "../TokenEndpoint.js"
 import { StoreUnavailable } from "../TokenStore.js"
@@ -19,14 +19,16 @@ import * as SingleFlight from "./singleFlight.js"
 import type { FetchReason, Telemetry } from "./telemetry.js"
 
 /**
- * The manager's own copy of the token. `usableUntil` is computed once per token, so a cache hit is one comparison;
- * it is `-Infinity` without a token and after close, which sends every `get` to the slow path.
+ * The manager's own copy of the token. `usableUntil` and `hit` (the effect a cache hit returns) are computed once per
+ * token, so a cache hit is one comparison and allocates nothing; `usableUntil` is `-Infinity` without a token and
+ * after close, which sends every `get` to the slow path.
  *
  * @internal
  */
 export interface Local {
   readonly token: AccessToken | undefined
   readonly usableUntil: number
+  readonly hit: Effect.Effect<AccessToken, TokenError>
   readonly hadToken: boolean
   readonly closed: boolean
 }
@@ -68,11 +70,28 @@ export interface Options {
 }
 
 interface Failure {
-  readonly error: TokenError
+  readonly cause: Cause.Cause<TokenError>
   readonly until: number
 }
 
-const empty: Local = { token: undefined, usableUntil: -Infinity, hadToken: false, closed: false }
+// The same floor as the endpoint's minimum accepted lifetime, for tokens from any `TokenEndpoint` implementation: a
+// token that is dead on arrival would make every `get` a token request.
+const minLifetimeMillis = 1000
+
+const checkLifetime = (token: AccessToken): Exit.Exit<AccessToken, TokenError> =>
+  Number.isFinite(token.issuedAt) && Number.isFinite(token.expiresAt) && token.lifetimeMillis >= minLifetimeMillis
+    ? Exit.succeed(token)
+    : Exit.fail(
+      new TokenResponseInvalid({
+        status: 200,
+        issue: `the token endpoint returned a token living ${
+          Number.isFinite(token.lifetimeMillis) ? `${token.lifetimeMillis} ms` : "an invalid time"
+        }; the minimum is 1 second`
+      })
+    )
+
+const noToken = Effect.dieMessage("no token (unreachable: usableUntil is -Infinity)")
+const empty: Local = { token: undefined, usableUntil: -Infinity, hit: noToken, hadToken: false, closed: false }
 
 // How long a manager waits, in all, for another holder of the store's lease before fetching itself.
 const maxLeaseWait = 60_000
@@ -103,7 +122,13 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
         Ref.update(state, (current) =>
           current.closed
             ? current
-            : { token, usableUntil: RefreshPolicy.usableUntil(policy, token), hadToken: true, closed: false }),
+            : {
+              token,
+              usableUntil: RefreshPolicy.usableUntil(policy, token),
+              hit: Effect.succeed(token),
+              hadToken: true,
+              closed: false
+            }),
         signal
       )
 
@@ -111,7 +136,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
       Effect.tap(
         Ref.modify(state, (current): [boolean, Local] =>
           current.token !== undefined && (token === undefined || isSameToken(current.token, token))
-            ? [true, { ...current, token: undefined, usableUntil: -Infinity }]
+            ? [true, { ...current, token: undefined, usableUntil: -Infinity, hit: noToken }]
             : [false, current]),
         (dropped) => dropped ? signal : Effect.void
       )
@@ -155,7 +180,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     const request = (reason: FetchReason): Effect.Effect<AccessToken, TokenError> =>
       Effect.gen(function*() {
         const previous = (yield* Ref.get(state)).token
-        const exit = yield* Effect.exit(endpoint.request)
+        const exit = Exit.flatMap(yield* Effect.exit(endpoint.request), checkLifetime)
         const now = clock.unsafeCurrentTimeMillis()
         if (Exit.isSuccess(exit)) {
           const token = exit.value
@@ -170,11 +195,14 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
           )
           return token
         }
+        // Remembered whatever it was (a defect in a custom endpoint too), so a loop of callers cannot flood.
         const error = Cause.failureOption(exit.cause)
+        const retryAfter = Option.isSome(error) && isTransient(error.value) ? error.value.retryAfter : undefined
+        const until = now + RefreshPolicy.cooldown(policy, yield* Random.next, retryAfter)
+        if (!Cause.isInterruptedOnly(exit.cause)) {
+          yield* Ref.set(failure, { cause: exit.cause, until })
+        }
         if (Option.isSome(error)) {
-          const retryAfter = isTransient(error.value) ? error.value.retryAfter : undefined
-          const until = now + RefreshPolicy.cooldown(policy, yield* Random.next, retryAfter)
-          yield* Ref.set(failure, { error: error.value, until })
           yield* telemetry.requestFailed(error.value)
           // The refresh schedule reports its own failures, with when it retries.
           if (reason !== "scheduled") {
@@ -260,12 +288,12 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
         closed :
         Effect.flatMap(Ref.get(failure), (remembered) =>
           remembered !== undefined && clock.unsafeCurrentTimeMillis() < remembered.until
-            ? Effect.fail(remembered.error)
+            ? Effect.failCause(remembered.cause)
             : fetch(local.token !== undefined ? "expired" : local.hadToken ? "invalidated" : "initial", local.token))
 
     const get: Effect.Effect<AccessToken, TokenError> = Effect.flatMap(
       Ref.get(state),
-      (local) => clock.unsafeCurrentTimeMillis() < local.usableUntil ? Effect.succeed(local.token!) : slowGet(local)
+      (local) => clock.unsafeCurrentTimeMillis() < local.usableUntil ? local.hit : slowGet(local)
     )
 
     const invalidate = (token: AccessToken) =>
