@@ -39,8 +39,9 @@ export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient
  * (`encoding`, `authMethod`, see `BringgProvider.Options`) and:
  *
  * - `clientId`, `clientSecret`: the app's credentials (Settings > Integrations > API); the secret as `Redacted`.
- * - `ttl`: the token lifetime to ask for, sent as integer seconds in the `ttl` field; without it Bringg applies its
- *   defaults (30 minutes for write APIs, 4 hours for read APIs). Expiry always follows the response's `expires_in`.
+ * - `ttl`: the token lifetime to ask for, with its unit (`"30 minutes"`, `Duration.seconds(1800)`; a bare number is
+ *   refused), sent as integer seconds in the `ttl` field; without it Bringg applies its defaults (30 minutes for
+ *   write APIs, 4 hours for read APIs). Expiry always follows the response's `expires_in`.
  * - `timeout`: per token request, default 10 seconds.
  * - `policy`: refresh policy overrides (see core's `RefreshPolicy`).
  * - `name`: labels the token manager's logs, spans and metrics, default `bringg`; give each app its own.
@@ -51,17 +52,37 @@ export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient
  * @since 0.1.0
  * @category models
  */
-export type Options = BringgProvider.Location & BringgProvider.Options & Provider.AppOptions & {
-  readonly ttl?: Duration.DurationInput | undefined
+export type Options = BringgProvider.Location & BringgProvider.Options & AppOptions & {
+  readonly ttl?: Seconds | undefined
 }
+
+/**
+ * A duration given with its unit: a `Duration` (`Duration.seconds(1800)`) or a string such as `"30 minutes"`. Not a
+ * bare number: Bringg counts `ttl` in seconds where Effect reads a number as milliseconds, so `1800` is refused.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Seconds = Duration.Duration | `${number} ${Duration.Unit}`
+
+/**
+ * The per-app options of core's `Provider.AppOptions` a Bringg app takes: credentials, `timeout`, `policy`, `name`,
+ * `metricsLabel`, `store`, `clockSkewWarning` (Bringg's token request has no scope, audience or resource).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AppOptions = Omit<Provider.AppOptions, "scope" | "audience" | "resource" | "extraParams">
 
 /**
  * Builds one Bringg app: its token endpoint, its token manager (whose refresh fiber runs in the current scope) and
  * its client, over the `HttpClient` in context; returns the client and the manager (for `events`, a forced
- * `refresh` or a readiness check with `get`). Call it once per app when a program holds several (the seed's OMS,
- * WMS and billing apps): each gets its own token, refresh fiber and client, sharing nothing. Makes no request.
- * Invalid options fail with a `ConfigError.InvalidData` naming the field (`region`, `baseUrl`, `ttl`,
- * `clientId`, `clientSecret`, `encoding`, `authMethod`, `timeout`, `policy`).
+ * `refresh` or a readiness check with `get`). Call it once per app when a program holds several (an OMS, a WMS and
+ * a billing app, as Bringg recommends one app per integration): each gets its own token, refresh fiber and client,
+ * sharing nothing. Makes no request. Relative request URLs go under the account's base URL; an absolute URL is sent
+ * as it is, with the token only when it is the account's origin. Invalid options, from TypeScript or untyped
+ * JavaScript, fail with a `ConfigError.InvalidData` naming the field (`region`, `baseUrl`, `ttl`, `clientId`,
+ * `clientSecret`, `encoding`, `authMethod`, `timeout`, `policy.<field>`, `name`): never an exception.
  *
  * @since 0.1.0
  * @category constructors
@@ -72,11 +93,9 @@ export const make: (
   "BringgClient.make"
 )(function*(options: Options) {
   const location = yield* internal.location(options)
-  // Checked under the name Bringg users know; the token URL and API base derive from it.
-  if (location.baseUrl !== undefined) yield* Provider.secureUrl(location.baseUrl, ["baseUrl"])
   const ttl = yield* internal.ttlField(options.ttl)
   const provider = BringgProvider.make(location, { encoding: options.encoding, authMethod: options.authMethod })
-  return yield* Provider.makeApp(provider, options, ttl === undefined ? undefined : { ttl })
+  return yield* Provider.make(provider, { ...options, extraParams: ttl === undefined ? undefined : { ttl } })
 })
 
 /**

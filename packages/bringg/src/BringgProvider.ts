@@ -45,11 +45,11 @@ export type Location =
 /**
  * How the token request is sent.
  *
- * - `encoding`: default `multipart` (`multipart/form-data`, as the seed's `curl -F`); `json` as Bringg's public docs
- *   show it; `form` (urlencoded).
+ * - `encoding`: default `multipart` (`multipart/form-data`, as the `curl -F` example of Bringg's "Authenticate
+ *   Requests" guide sends it); `json`, as Bringg's OAuth 2.0 API reference shows it; `form` (urlencoded).
  * - `authMethod`: default `client_secret_post` (`client_id` and `client_secret` in the body);
- *   `client_secret_basic` puts the credentials in an `Authorization: Basic` header instead, for the seed's
- *   "credentials in the call header" variant (`client_secret_basic_plain` for the unencoded form).
+ *   `client_secret_basic` puts the credentials in an `Authorization: Basic` header instead, for servers that want
+ *   the app credentials in the request header (`client_secret_basic_plain` for the unencoded form).
  *
  * @since 0.1.0
  * @category models

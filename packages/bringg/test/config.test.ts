@@ -220,7 +220,12 @@ describe("make and layer with invalid options", () => {
       path: ["ttl"],
       message: /whole number of seconds/
     },
-    { label: "a ttl of zero", options: { ...base, region: "us2", ttl: 0 }, path: ["ttl"], message: /positive/ },
+    {
+      label: "a ttl of zero",
+      options: { ...base, region: "us2", ttl: "0 seconds" },
+      path: ["ttl"],
+      message: /positive/
+    },
     {
       label: "an infinite ttl",
       options: { ...base, region: "us2", ttl: "Infinity" as never },
@@ -242,7 +247,7 @@ describe("make and layer with invalid options", () => {
     {
       label: "an invalid refresh policy",
       options: { ...base, region: "us2", policy: { refreshAt: 2 } },
-      path: ["policy"],
+      path: ["policy", "refreshAt"],
       message: /refreshAt/
     }
   ]

@@ -37,7 +37,9 @@ describe("a regenerated secret", () => {
         "Invalidated",
         "Failed:InvalidCredentials"
       ])
-      // It stays a typed, permanent failure: no retry loop behind the caller's back.
+      // It stays a typed, permanent failure: no retry loop behind the caller's back (a later call, past the failure's
+      // short memory, asks once more and fails the same way).
+      yield* TestClock.adjust("1 minute")
       assert.strictEqual((yield* Effect.flip(callService(oms.client, "get_task")))._tag, "InvalidCredentials")
       assert.strictEqual((yield* emulator.stats).tokenRequests, 2)
 

@@ -6,17 +6,12 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import type { AccessToken } from "./AccessToken.js"
 import * as internal from "./internal/authorizedClient.js"
-import { AccessTokenRejected, type OAuthError } from "./OAuthError.js"
+import type { OAuthError } from "./OAuthError.js"
 import * as TokenManager from "./TokenManager.js"
 
 /**
@@ -46,9 +41,7 @@ export class AuthorizedClient extends Context.Tag("@effect-oauth/core/Authorized
  * @since 0.1.0
  * @category models
  */
-export type IsTokenRejected = (
-  response: HttpClientResponse.HttpClientResponse
-) => boolean | Effect.Effect<boolean, HttpClientError.ResponseError>
+export type IsTokenRejected = internal.IsTokenRejected
 
 /**
  * The options of `make`.
@@ -76,10 +69,15 @@ export interface Options {
  * @since 0.1.0
  * @category references
  */
-export class ReplayOnRejection extends Context.Reference<ReplayOnRejection>()(
-  "@effect-oauth/core/AuthorizedClient/ReplayOnRejection",
-  { defaultValue: () => true }
-) {}
+export const ReplayOnRejection: typeof internal.ReplayOnRejection = internal.ReplayOnRejection
+
+/**
+ * The type of the `ReplayOnRejection` reference.
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export type ReplayOnRejection = internal.ReplayOnRejection
 
 /**
  * Runs `self` without replaying rejected requests: for calls that must not be sent twice (a non-idempotent POST).
@@ -95,15 +93,23 @@ export const withoutReplay = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Eff
   Effect.provideService(self, ReplayOnRejection, false)
 
 /**
- * Builds the authorized client over `client` and `manager`.
+ * Builds the authorized client over `client` and `manager`. Fails with a `ConfigError` naming the field when
+ * `origins` is not a non-empty list of valid, secure URLs (`origins.<i>`), or when `isTokenRejected` or
+ * `retryOnRejection` has the wrong type: no exception, whatever the input.
  *
  * For a request whose URL's origin is listed: takes a token from the manager (a `Ref` read when one is cached),
- * sets `Authorization: Bearer …` (redacted in spans and in `inspect`, as the platform does for that header) and
- * sends. When `isTokenRejected` says the token was refused, it invalidates that token (only if it is still current,
- * so many concurrent rejections cause one token request, shared), gets a fresh one and sends the request once more;
- * a second rejection fails with `AccessTokenRejected`. A request is never replayed when its body is a stream (it
- * cannot be read twice), when `retryOnRejection` is false or inside `withoutReplay`: it then fails with
- * `AccessTokenRejected` at once, saying why. The manager's token errors fail the request under their own tags.
+ * sets `Authorization: Bearer …` and sends. When `isTokenRejected` says the token was refused, it reads and drops
+ * the rejected body (at most 64 KiB within 1 second; a longer or slower body is abandoned with its connection),
+ * invalidates that token (only if it is still current, so many concurrent rejections cause one token request,
+ * shared), gets a fresh one and sends the request once more; a second rejection fails with `AccessTokenRejected`. A
+ * request is never replayed when its body is a stream (it cannot be read twice), when `retryOnRejection` is false or
+ * inside `withoutReplay`: it then fails with `AccessTokenRejected` at once, saying why. The manager's token errors
+ * fail the request under their own tags.
+ *
+ * The token never leaves the client: the responses it returns, and the `RequestError`s and `ResponseError`s it fails
+ * with (a refused connection, a body that cannot be decoded, and so `filterStatusOk` composed on the result), carry
+ * the caller's own request, without the `Authorization` header the client added. `String`, `JSON.stringify`,
+ * `util.inspect` and `Cause.pretty` of them show no token.
  *
  * Any other request passes through untouched: no token is fetched and no `Authorization` header added (one the
  * caller set stays). Compose on the result (`HttpClient.mapRequest`, `filterStatusOk`, `retryTransient`,
@@ -113,21 +119,24 @@ export const withoutReplay = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Eff
  * `FetchHttpClient` follows redirects itself; the Fetch standard (Node, Deno, current browsers) drops
  * `Authorization` on a cross-origin hop. undici and `node:http` clients do not follow.
  *
- * Throws a `TypeError` when `origins` is empty or lists an invalid or insecure URL (`layer` fails with a
- * `ConfigError` instead).
- *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (client: HttpClient.HttpClient, manager: TokenManager.Service, options: Options): Service => {
-  const origins = internal.resolveOrigins(options.origins)
-  if (Either.isLeft(origins)) throw new TypeError(`AuthorizedClient: ${origins.left.message}`)
-  return build(client, manager, options, origins.right)
-}
+export const make: (
+  client: HttpClient.HttpClient,
+  manager: TokenManager.Service,
+  options: Options
+) => Effect.Effect<Service, ConfigError.ConfigError> = Effect.fnUntraced(function*(
+  client: HttpClient.HttpClient,
+  manager: TokenManager.Service,
+  options: Options
+) {
+  return internal.build(client, manager, yield* internal.resolve(options))
+})
 
 /**
  * A layer building the authorized client over the `HttpClient` and the `TokenManager` in context; it fails with a
- * `ConfigError` when `origins` is invalid.
+ * `ConfigError` naming the field when an option is invalid.
  *
  * @since 0.1.0
  * @category layers
@@ -137,95 +146,8 @@ export const layer = (
 ): Layer.Layer<AuthorizedClient, ConfigError.ConfigError, HttpClient.HttpClient | TokenManager.TokenManager> =>
   Layer.effect(
     AuthorizedClient,
-    Effect.gen(function*() {
-      const origins = yield* internal.resolveOrigins(options.origins)
-      return build(yield* HttpClient.HttpClient, yield* TokenManager.TokenManager, options, origins)
-    })
-  )
-
-const build = (
-  client: HttpClient.HttpClient,
-  manager: TokenManager.Service,
-  options: Options,
-  origins: ReadonlySet<string>
-): Service => {
-  const isTokenRejected = options.isTokenRejected
-  const retryOnRejection = options.retryOnRejection !== false
-
-  const isListed = (url: string): boolean => {
-    try {
-      return origins.has(new URL(url).origin)
-    } catch {
-      // A relative or invalid URL: the platform resolves or rejects it later; it gets no token either way.
-      return false
-    }
-  }
-
-  const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
-    client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(token.authorization)))
-
-  const rejected = (request: HttpClientRequest.HttpClientRequest, status: number, reason: string) =>
-    new AccessTokenRejected({ status, method: request.method, url: internal.urlWithoutQuery(request.url), reason })
-
-  // Succeeds with the response unless the token was refused; then drains the body (so the connection is reused) and
-  // runs `onRejected`. Without a custom predicate it is a status check: no wrapper, no body read.
-  const check = <E>(
-    response: HttpClientResponse.HttpClientResponse,
-    onRejected: (status: number) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.ResponseError> => {
-    if (isTokenRejected === undefined) {
-      return response.status === 401
-        ? Effect.zipRight(Effect.ignore(response.arrayBuffer), onRejected(response.status))
-        : Effect.succeed(response)
-    }
-    const buffered = new internal.BufferedResponse(response)
-    const decide = (isRejected: boolean) =>
-      isRejected
-        ? Effect.zipRight(Effect.ignore(buffered.arrayBuffer), onRejected(response.status))
-        : Effect.succeed(buffered.read ? buffered : response)
-    const verdict = isTokenRejected(buffered)
-    return typeof verdict === "boolean" ? decide(verdict) : Effect.flatMap(verdict, decide)
-  }
-
-  const onRejected = (request: HttpClientRequest.HttpClientRequest, token: AccessToken, status: number) =>
-    Effect.zipRight(
-      manager.invalidate(token),
-      request.body._tag === "Stream"
-        ? Effect.fail(rejected(request, status, "the request body is a stream and could not be replayed"))
-        : !retryOnRejection
-        ? Effect.fail(rejected(request, status, "replay is disabled for this client (retryOnRejection: false)"))
-        : Effect.flatMap(ReplayOnRejection, (replay) =>
-          replay
-            ? Effect.zipRight(
-              Effect.annotateCurrentSpan("oauth.replayed", true),
-              Effect.flatMap(manager.get, (fresh) =>
-                Effect.flatMap(send(request, fresh), (response) =>
-                  check(response, (status) =>
-                    Effect.fail(
-                      rejected(request, status, "the resource server also rejected a freshly fetched token")
-                    ))))
-            )
-            : Effect.fail(rejected(request, status, "replay is disabled for this request (withoutReplay)")))
-    ).pipe(
-      Effect.withSpan("AuthorizedClient.tokenRejected", {
-        attributes: { "http.request.method": request.method, "http.response.status_code": status }
-      })
+    Effect.flatMap(
+      Effect.all([HttpClient.HttpClient, TokenManager.TokenManager]),
+      ([client, manager]) => make(client, manager, options)
     )
-
-  const execute = (
-    request: HttpClientRequest.HttpClientRequest
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthError> =>
-    isListed(request.url)
-      ? Effect.flatMap(manager.get, (token) =>
-        Effect.flatMap(
-          send(request, token),
-          (response) => check(response, (status) => onRejected(request, token, status))
-        ))
-      : client.execute(request)
-
-  // `makeWith` keeps the client composable: combinators applied to the result run their own stages around ours.
-  return HttpClient.makeWith(
-    (request: Effect.Effect<HttpClientRequest.HttpClientRequest>) => Effect.flatMap(request, execute),
-    Effect.succeed
   )
-}

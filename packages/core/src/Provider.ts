@@ -5,20 +5,20 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Either from "effect/Either"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as AuthorizedClient from "./AuthorizedClient.js"
-import * as internal from "./internal/authorizedClient.js"
+import * as authorizedClient from "./internal/authorizedClient.js"
+import * as internal from "./internal/providerOptions.js"
 import * as url from "./internal/url.js"
-import * as RefreshPolicy from "./RefreshPolicy.js"
+import type * as RefreshPolicy from "./RefreshPolicy.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenManager from "./TokenManager.js"
 import type * as TokenStore from "./TokenStore.js"
@@ -29,7 +29,8 @@ import type * as TokenStore from "./TokenStore.js"
  * - `name`: labels the token manager's logs, spans and metrics (unless `make`'s `name` overrides it).
  * - `tokenUrl`, `authMethod`, `encoding`, `responseSchema`, `classifyError`, `extraParams`: the token request, as in
  *   `TokenEndpoint.Options`.
- * - `apiBaseUrl`: prepended to every request's URL, so programs call `client.get("/services/…")`.
+ * - `apiBaseUrl`: prepended to relative request URLs, so programs call `client.get("/services/…")`; an absolute URL
+ *   is sent as it is (and carries the token only when its origin is listed).
  * - `origins`: where the token may go; default: the origin of `apiBaseUrl`.
  * - `isTokenRejected`: how the API says the token is no longer good; default: status 401.
  * - `refreshPolicy`: the provider's defaults over `RefreshPolicy.defaults` (e.g. a refresh interval it recommends).
@@ -70,8 +71,9 @@ export interface Credentials {
 
 /**
  * The options of `make` and `layer`: refresh policy overrides (over the provider's), the token manager's `name`
- * (default: the provider's; give each app its own when a program holds several) and a token store (default: in
- * memory).
+ * (default: the provider's; give each app its own when a program holds several), its `metricsLabel` (default: the
+ * name; see `TokenManager.Options`), a token store (default: in memory) and the clock skew above which a warning is
+ * logged (default 60 seconds).
  *
  * @since 0.1.0
  * @category models
@@ -80,12 +82,23 @@ export interface Options {
   readonly policy?: RefreshPolicy.Options | undefined
   readonly clockSkewWarning?: Duration.DurationInput | undefined
   readonly name?: string | undefined
+  readonly metricsLabel?: string | undefined
   readonly store?: TokenStore.Service | undefined
 }
 
 /**
- * One connected app: its authorized client (with the provider's API base URL prepended to every request) and its
- * token manager (for `events`, a forced `refresh`, or a readiness check with `get`).
+ * Everything one app of a provider needs, in one flat object: its `Credentials` and its `Options`. Provider
+ * packages take this shape (plus their own fields) and hand it to `make` as it is.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AppOptions extends Credentials, Options {}
+
+/**
+ * One connected app: its authorized client (relative request URLs go under the provider's API base URL; an absolute
+ * URL is sent as it is, with the token only when its origin is listed) and its token manager (for `events`, a forced
+ * `refresh`, or a readiness check with `get`).
  *
  * @since 0.1.0
  * @category models
@@ -98,55 +111,27 @@ export interface App {
 /**
  * Builds one app of a provider: its token endpoint, its token manager (whose refresh fiber runs in the current
  * scope) and its authorized client, over the `HttpClient` in context. Call it once per app when a program holds
- * several (an OMS app and a WMS app of the same provider): nothing is shared between the results. Fails with a
- * `ConfigError` naming the option when the provider, the credentials or the policy are invalid.
+ * several (an OMS app and a WMS app of the same provider): nothing is shared between the results. The app's options
+ * come as `credentials` and `options`, or flat as one `AppOptions` (`options` then win on the same field). The
+ * provider, the
+ * credentials and the options are checked once, before anything is built: an invalid one fails with a `ConfigError`
+ * naming the field (`apiBaseUrl`, `origins.<i>`, `tokenUrl`, `clientId`, `policy.<field>`, …), never an exception,
+ * whatever the input. Makes no request.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make: (
   provider: Provider,
-  credentials: Credentials,
+  credentials: AppOptions,
   options?: Options
 ) => Effect.Effect<App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> = Effect.fn("Provider.make")(
-  function*(provider: Provider, credentials: Credentials, options: Options = {}) {
-    const apiBaseUrl = yield* url.parseSecureUrl(provider.apiBaseUrl, ["apiBaseUrl"])
-    const origins = provider.origins ?? [apiBaseUrl.origin]
-    // Checked before anything is built, so a bad origin fails as a ConfigError (`AuthorizedClient.make` would throw).
-    yield* internal.resolveOrigins(origins)
-    // Checked here so a bad value fails as a ConfigError, not as a defect inside the manager.
-    const policy = { ...provider.refreshPolicy, ...options.policy }
-    const resolved = yield* Effect.try({
-      try: () => RefreshPolicy.make(policy),
-      catch: (error) => ConfigError.InvalidData(["policy"], error instanceof Error ? error.message : String(error))
-    })
-    const endpoint = yield* TokenEndpoint.make({
-      tokenUrl: provider.tokenUrl,
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      authMethod: provider.authMethod,
-      encoding: provider.encoding,
-      scope: credentials.scope,
-      audience: credentials.audience,
-      resource: credentials.resource,
-      extraParams: provider.extraParams === undefined && credentials.extraParams === undefined
-        ? undefined
-        : { ...provider.extraParams, ...credentials.extraParams },
-      responseSchema: provider.responseSchema,
-      classifyError: provider.classifyError,
-      timeout: credentials.timeout,
-      // One default for a response without expires_in, whether the endpoint or the policy asks.
-      defaultLifetime: resolved.defaultLifetime
-    })
-    const http = yield* HttpClient.HttpClient
-    const manager = yield* TokenManager.make(endpoint, {
-      policy: resolved,
-      name: options.name ?? provider.name,
-      store: options.store,
-      clockSkewWarning: options.clockSkewWarning
-    })
-    const authorized = AuthorizedClient.make(http, manager, { origins, isTokenRejected: provider.isTokenRejected })
-    const client = HttpClient.mapRequest(authorized, HttpClientRequest.prependUrl(apiBaseUrl.href))
+  function*(provider: Provider, credentials: AppOptions, options?: Options) {
+    const resolved = yield* internal.resolve(provider, credentials, options)
+    const endpoint = yield* TokenEndpoint.make(resolved.endpoint)
+    const manager = yield* TokenManager.make(endpoint, resolved.manager)
+    const authorized = authorizedClient.build(yield* HttpClient.HttpClient, manager, resolved.client)
+    const client = HttpClient.mapRequest(authorized, url.prependToRelative(resolved.apiBaseUrl))
     return { client, manager } satisfies App
   }
 )
@@ -160,7 +145,7 @@ export const make: (
  */
 export const layer = (
   provider: Provider,
-  credentials: Credentials,
+  credentials: AppOptions,
   options?: Options
 ): Layer.Layer<
   AuthorizedClient.AuthorizedClient | TokenManager.TokenManager,
@@ -176,60 +161,39 @@ export const layer = (
   )
 
 /**
- * What a provider package's `make` takes for one app, besides where the provider lives: the app's credentials, the
- * timeout per token request, and the per-app `Options` (`policy`, `name`, `store`, `clockSkewWarning`).
- *
- * @since 0.1.0
- * @category models
- */
-export interface AppOptions extends Options {
-  readonly clientId: string
-  readonly clientSecret: Redacted.Redacted<string>
-  readonly timeout?: Duration.DurationInput | undefined
-}
-
-/**
- * `make` for one app described by `AppOptions`, with the provider's own extra token request fields (Bringg's
- * `ttl`): the shape every provider package's `make(options)` reduces to.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeApp = (
-  provider: Provider,
-  options: AppOptions,
-  extraParams?: Readonly<Record<string, string>>
-): Effect.Effect<App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope> =>
-  make(
-    provider,
-    { clientId: options.clientId, clientSecret: options.clientSecret, timeout: options.timeout, extraParams },
-    { policy: options.policy, name: options.name, store: options.store, clockSkewWarning: options.clockSkewWarning }
-  )
-
-/**
  * Reads the client credentials of one app from `<prefix>_CLIENT_ID` and `<prefix>_CLIENT_SECRET` (e.g. `BRINGG`).
- * Both must be present and non-empty; the secret is read with `Config.redacted`, so a `ConfigError` names the
- * variable and never shows its value. Provider packages build their `layerConfig` on it.
+ * Both must be present and not blank: a missing variable fails with a `ConfigError` naming it, an empty one with
+ * `<name> is empty`. The secret is wrapped in `Redacted` as soon as it is read, and no error ever shows its value.
+ * Provider packages build their `config` on it.
  *
  * @since 0.1.0
  * @category config
  */
 export const credentialsConfig = (prefix: string): Config.Config<Pick<Credentials, "clientId" | "clientSecret">> =>
   Config.all({
-    clientId: Config.nonEmptyString(`${prefix}_CLIENT_ID`),
-    clientSecret: Config.redacted(Config.nonEmptyString(`${prefix}_CLIENT_SECRET`))
+    clientId: notBlank(`${prefix}_CLIENT_ID`),
+    // Not `Config.redacted`: it replaces every error message with "<redacted>", hiding why the value was refused.
+    clientSecret: Config.map(notBlank(`${prefix}_CLIENT_SECRET`), Redacted.make)
   })
+
+// A variable that must be set to something other than blanks; the error names it and never quotes the value.
+const notBlank = (name: string): Config.Config<string> =>
+  Config.mapOrFail(Config.string(name), (value) =>
+    value.trim() === ""
+      ? Either.left(ConfigError.InvalidData([], `${name} is empty`))
+      : Either.right(value))
 
 /**
  * Checks a URL that will receive credentials or tokens: absolute, `https:` (plain `http:` only on a loopback host)
- * and without userinfo. Fails with a `ConfigError.InvalidData` at `path` whose message names the field, so a provider
- * package can validate its own options (`baseUrl`) under the names its users know.
+ * and without userinfo (from untyped input: a string or a `URL`). Fails with a `ConfigError.InvalidData` at `path`
+ * whose message names the field, so a provider package can validate its own options (`baseUrl`) under the names its
+ * users know.
  *
  * @since 0.1.0
  * @category config
  */
 export const secureUrl = (
-  input: string | URL,
+  input: unknown,
   path: ReadonlyArray<string>
 ): Either.Either<URL, ConfigError.ConfigError> => url.parseSecureUrl(input, path)
 

@@ -1,6 +1,6 @@
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import type * as Config from "effect/Config"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -129,7 +129,7 @@ describe("Provider", () => {
       )
       assert.deepStrictEqual(
         yield* pathOf(Provider.layer(provider, credentials("oms"), { policy: { refreshAt: 2 } })),
-        ["policy"]
+        ["policy", "refreshAt"]
       )
       assert.deepStrictEqual(yield* pathOf(Provider.layer(provider, credentials(""))), ["clientId"])
       assert.strictEqual((yield* token.requests).length, 0)
@@ -172,5 +172,25 @@ describe("Provider config helpers", () => {
         APP_CLIENT_SECRET: ""
       })
       assert.include(String(emptySecret), "APP_CLIENT_SECRET")
+      for (const secret of ["", "   "]) {
+        const error = yield* readError(Provider.credentialsConfig("APP"), {
+          APP_CLIENT_ID: "id",
+          APP_CLIENT_SECRET: secret
+        })
+        assert.strictEqual(error._op, "InvalidData")
+        assert.deepStrictEqual(error._op === "InvalidData" && error.path, ["APP_CLIENT_SECRET"])
+        assert.strictEqual(error.message, "APP_CLIENT_SECRET is empty")
+        assert.notInclude(String(error), "<redacted>")
+      }
+      const emptyId = yield* readError(Provider.credentialsConfig("APP"), {
+        APP_CLIENT_ID: "",
+        APP_CLIENT_SECRET: "s3"
+      })
+      assert.strictEqual(emptyId.message, "APP_CLIENT_ID is empty")
+      // A secret refused for any reason never shows its value.
+      const nested = yield* readError(Config.nested(Provider.credentialsConfig("APP"), "OMS"), {
+        "OMS.APP_CLIENT_SECRET": "hunter2"
+      })
+      assert.notInclude(String(nested), "hunter2")
     }))
 })

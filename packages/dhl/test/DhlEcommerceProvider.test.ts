@@ -9,6 +9,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as DhlEcommerceProvider from "../src/DhlEcommerceProvider.js"
@@ -126,7 +127,7 @@ describe("DhlEcommerceProvider providers", () => {
   })
 
   it("the default policy refreshes a 60-minute token 15 to 30 minutes after issue, whatever the jitter", () => {
-    const policy = RefreshPolicy.make(DhlEcommerceProvider.refreshPolicy)
+    const policy = Either.getOrThrow(RefreshPolicy.make(DhlEcommerceProvider.refreshPolicy))
     const token = new AccessToken({
       value: Redacted.make("token"),
       tokenType: "Bearer",

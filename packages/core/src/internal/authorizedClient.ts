@@ -1,32 +1,88 @@
-import * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as UrlParams from "@effect/platform/UrlParams"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Inspectable from "effect/Inspectable"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import type { AccessToken } from "../AccessToken.js"
+import { AccessTokenRejected, type OAuthError } from "../OAuthError.js"
+import type * as TokenManager from "../TokenManager.js"
+import { BufferedResponse, hideToken, ResponseView } from "./authorizedResponse.js"
 import { parseSecureUrl } from "./url.js"
 
 /**
- * The normalised origins (`URL.origin`) of a non-empty list of URLs, each checked by `parseSecureUrl`.
+ * Whether a response says the access token was refused (see `AuthorizedClient.IsTokenRejected`).
  *
  * @internal
  */
-export const resolveOrigins = (
-  origins: ReadonlyArray<string | URL>
-): Either.Either<ReadonlySet<string>, ConfigError.ConfigError> => {
+export type IsTokenRejected = (
+  response: HttpClientResponse.HttpClientResponse
+) => boolean | Effect.Effect<boolean, HttpClientError.ResponseError>
+
+/**
+ * The options of an authorized client, checked once: origins normalised to `URL.origin`.
+ *
+ * @internal
+ */
+export interface Resolved {
+  readonly origins: ReadonlySet<string>
+  readonly isTokenRejected: IsTokenRejected | undefined
+  readonly retryOnRejection: boolean
+}
+
+/**
+ * The normalised origins (`URL.origin`) of a non-empty list of URLs, each checked by `parseSecureUrl`. Input from
+ * untyped JavaScript (not a list, an entry that is not a string or a `URL`) fails too, naming the field.
+ *
+ * @internal
+ */
+export const resolveOrigins = (origins: unknown): Either.Either<ReadonlySet<string>, ConfigError.ConfigError> => {
+  if (!Array.isArray(origins)) {
+    return Either.left(ConfigError.InvalidData(["origins"], "origins must be a list of URLs"))
+  }
   if (origins.length === 0) {
     return Either.left(ConfigError.InvalidData(["origins"], "origins must list at least one origin"))
   }
   const resolved = new Set<string>()
   for (let i = 0; i < origins.length; i++) {
-    const url = parseSecureUrl(origins[i]!, ["origins", String(i)])
+    const entry: unknown = origins[i]
+    const path = ["origins", String(i)]
+    if (typeof entry !== "string" && !(entry instanceof URL)) {
+      return Either.left(ConfigError.InvalidData(path, `${path.join(".")} must be a URL (a string or a URL)`))
+    }
+    const url = parseSecureUrl(entry, path)
     if (Either.isLeft(url)) return Either.left(url.left)
     resolved.add(url.right.origin)
   }
   return Either.right(resolved)
+}
+
+/**
+ * Checks the options of `AuthorizedClient.make` (also when they come from untyped JavaScript) into a `Resolved`.
+ *
+ * @internal
+ */
+export const resolve = (options: unknown): Either.Either<Resolved, ConfigError.ConfigError> => {
+  if (typeof options !== "object" || options === null) {
+    return Either.left(ConfigError.InvalidData([], "the options must be an object with origins"))
+  }
+  const { isTokenRejected, origins, retryOnRejection } = options as Record<string, unknown>
+  if (isTokenRejected !== undefined && typeof isTokenRejected !== "function") {
+    return Either.left(ConfigError.InvalidData(["isTokenRejected"], "isTokenRejected must be a function"))
+  }
+  if (retryOnRejection !== undefined && typeof retryOnRejection !== "boolean") {
+    return Either.left(ConfigError.InvalidData(["retryOnRejection"], "retryOnRejection must be true or false"))
+  }
+  return Either.map(resolveOrigins(origins), (resolved) => ({
+    origins: resolved,
+    isTokenRejected: isTokenRejected as IsTokenRejected | undefined,
+    retryOnRejection: retryOnRejection !== false
+  }))
 }
 
 /**
@@ -44,96 +100,142 @@ export const urlWithoutQuery = (url: string): string => {
 }
 
 /**
- * A response whose body is read once, on first use, and then served from memory to every accessor: the
- * `isTokenRejected` predicate can read it (`json`, `text`, …) and the caller can still read it afterwards in any form,
- * which the platform's responses do not allow (after `text`, `arrayBuffer` and `stream` fail). `read` says whether
- * anything touched the body: if not, the caller gets the original response and can stream it.
+ * At most this much of a rejected response's body is read before the request is replayed (reading it lets the
+ * connection be reused); a longer body is abandoned, and its connection with it.
  *
  * @internal
  */
-export class BufferedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
-  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
-  read = false
-  private cachedBody: Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> | undefined
+export const maxDrainBytes = 64 * 1024
 
-  constructor(readonly original: HttpClientResponse.HttpClientResponse) {
-    super()
-  }
+/**
+ * At most this long is spent reading a rejected response's body before the request is replayed.
+ *
+ * @internal
+ */
+export const drainTimeout: Duration.Duration = Duration.seconds(1)
 
-  get request() {
-    return this.original.request
-  }
+/**
+ * Reads and discards a rejected response's body, bounded by `maxDrainBytes` and `drainTimeout`: a server sending an
+ * endless or dripping body cannot hold the replay or grow memory. Never fails.
+ *
+ * @internal
+ */
+export const drain = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  response.stream.pipe(
+    Stream.runFoldWhile(0, (read) => read <= maxDrainBytes, (read, chunk) => read + chunk.length),
+    Effect.timeout(drainTimeout),
+    Effect.ignore
+  )
 
-  get status() {
-    return this.original.status
-  }
+/**
+ * Whether a request is replayed after its token was rejected (see `AuthorizedClient.ReplayOnRejection`).
+ *
+ * @internal
+ */
+export class ReplayOnRejection extends Context.Reference<ReplayOnRejection>()(
+  "@effect-oauth/core/AuthorizedClient/ReplayOnRejection",
+  { defaultValue: () => true }
+) {}
 
-  get headers() {
-    return this.original.headers
-  }
+type Verdict =
+  | { readonly rejected: false; readonly response: HttpClientResponse.HttpClientResponse }
+  | { readonly rejected: true; readonly status: number }
 
-  get cookies() {
-    return this.original.cookies
-  }
+/**
+ * The authorized client over `client` and `manager` (see `AuthorizedClient.make`), from checked options.
+ *
+ * @internal
+ */
+export const build = (
+  client: HttpClient.HttpClient,
+  manager: TokenManager.Service,
+  options: Resolved
+): HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuthError> => {
+  const { isTokenRejected, origins, retryOnRejection } = options
 
-  get remoteAddress() {
-    return this.original.remoteAddress
-  }
-
-  private get body(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    this.read = true
-    return this.cachedBody ??= Effect.runSync(Effect.cached(this.original.arrayBuffer))
-  }
-
-  private decode<A, B>(
-    effect: Effect.Effect<A, HttpClientError.ResponseError>,
-    f: (a: A) => B
-  ): Effect.Effect<B, HttpClientError.ResponseError> {
-    return Effect.flatMap(effect, (a) =>
-      Effect.try({
-        try: () => f(a),
-        catch: (cause) =>
-          new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-      }))
-  }
-
-  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.body
-  }
-
-  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return Effect.map(this.body, (bytes) => new TextDecoder().decode(bytes))
-  }
-
-  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.decode(this.text, (text) => text === "" ? null : JSON.parse(text))
-  }
-
-  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.decode(this.text, (text) => UrlParams.fromInput(new URLSearchParams(text)))
-  }
-
-  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return Effect.flatMap(this.body, (bytes) =>
-      Effect.tryPromise({
-        // The web Response parses multipart and urlencoded bodies the same way the platform's clients do.
-        try: () => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
-        catch: (cause) =>
-          new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", cause })
-      }))
-  }
-
-  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.fromEffect(Effect.map(this.body, (bytes) => new Uint8Array(bytes)))
-  }
-
-  toJSON(): unknown {
-    return {
-      _id: "@effect/platform/HttpClientResponse",
-      request: this.request.toJSON(),
-      status: this.status,
-      headers: Inspectable.redact(this.headers)
+  const isListed = (url: string): boolean => {
+    try {
+      return origins.has(new URL(url).origin)
+    } catch {
+      // A relative or invalid URL: the platform resolves or rejects it later; it gets no token either way.
+      return false
     }
   }
+
+  const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
+    client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(token.authorization)))
+
+  const rejected = (request: HttpClientRequest.HttpClientRequest, status: number, reason: string) =>
+    new AccessTokenRejected({ status, method: request.method, url: urlWithoutQuery(request.url), reason })
+
+  // Whether the response refuses the token. A refused response's body is drained (bounded) and dropped; any other
+  // response goes to the caller as a view over its own request. Without a custom predicate it is a status check.
+  const judge = Effect.fnUntraced(function*(
+    request: HttpClientRequest.HttpClientRequest,
+    response: HttpClientResponse.HttpClientResponse
+  ) {
+    if (isTokenRejected === undefined) {
+      if (response.status !== 401) return { rejected: false, response: new ResponseView(response, request) } as Verdict
+      yield* drain(response)
+      return { rejected: true, status: response.status } as Verdict
+    }
+    const buffered = new BufferedResponse(response, request)
+    const verdict = isTokenRejected(buffered)
+    const isRejected = typeof verdict === "boolean" ? verdict : yield* verdict
+    if (!isRejected) {
+      return { rejected: false, response: buffered.read ? buffered : new ResponseView(response, request) } as Verdict
+    }
+    if (!buffered.read) yield* drain(response)
+    return { rejected: true, status: response.status } as Verdict
+  })
+
+  // Why a rejected request is not replayed, or undefined when it is.
+  const noReplay = Effect.fnUntraced(function*(request: HttpClientRequest.HttpClientRequest) {
+    if (request.body._tag === "Stream") return "the request body is a stream and could not be replayed"
+    if (!retryOnRejection) return "replay is disabled for this client (retryOnRejection: false)"
+    if (!(yield* ReplayOnRejection)) return "replay is disabled for this request (withoutReplay)"
+    return undefined
+  })
+
+  // The token was refused: drop it (only if still current, so concurrent rejections share one refetch), then send
+  // the request once more with a fresh token, unless it must not be replayed. A second refusal is final.
+  const recover = (request: HttpClientRequest.HttpClientRequest, token: AccessToken, status: number) =>
+    Effect.gen(function*() {
+      yield* manager.invalidate(token)
+      const reason = yield* noReplay(request)
+      if (reason !== undefined) return yield* Effect.fail(rejected(request, status, reason))
+      yield* Effect.annotateCurrentSpan("oauth.replayed", true)
+      const fresh = yield* manager.get
+      const verdict = yield* judge(request, yield* send(request, fresh))
+      if (verdict.rejected) {
+        return yield* Effect.fail(
+          rejected(request, verdict.status, "the resource server also rejected a freshly fetched token")
+        )
+      }
+      return verdict.response
+    }).pipe(
+      Effect.withSpan("AuthorizedClient.tokenRejected", {
+        attributes: { "http.request.method": request.method, "http.response.status_code": status }
+      })
+    )
+
+  const authorized = (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthError> =>
+    Effect.gen(function*() {
+      const token = yield* manager.get
+      const verdict = yield* judge(request, yield* send(request, token))
+      if (!verdict.rejected) return verdict.response
+      return yield* recover(request, token, verdict.status)
+    }).pipe(
+      // What leaves the client carries the caller's request, never the one with our Authorization header.
+      Effect.mapError(hideToken(request))
+    )
+
+  // `makeWith` keeps the client composable: combinators applied to the result run their own stages around ours.
+  return HttpClient.makeWith(
+    (request: Effect.Effect<HttpClientRequest.HttpClientRequest>) =>
+      Effect.flatMap(request, (request) => isListed(request.url) ? authorized(request) : client.execute(request)),
+    Effect.succeed
+  )
 }

@@ -1,3 +1,4 @@
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as ConfigError from "effect/ConfigError"
 import * as Either from "effect/Either"
 
@@ -9,23 +10,28 @@ import * as Either from "effect/Either"
 export const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname)
 
+const parse = (input: string | URL): URL | undefined => {
+  try {
+    return new URL(input)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Parses a URL a token may be sent to: absolute, `https:` (plain `http:` only on a loopback host, where no network
- * sees the token), without userinfo. `path` names the option in the `ConfigError`.
+ * sees the token), without userinfo; from untyped input, a string or a `URL`. `path` names the option in the
+ * `ConfigError`.
  *
  * @internal
  */
 export const parseSecureUrl = (
-  input: string | URL,
+  input: unknown,
   path: ReadonlyArray<string>,
   name: string = path.join(".")
 ): Either.Either<URL, ConfigError.ConfigError> => {
-  let url: URL
-  try {
-    url = new URL(input)
-  } catch {
-    return Either.left(ConfigError.InvalidData([...path], `${name} must be an absolute URL`))
-  }
+  const url = typeof input === "string" || input instanceof URL ? parse(input) : undefined
+  if (url === undefined) return Either.left(ConfigError.InvalidData([...path], `${name} must be an absolute URL`))
   if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)))) {
     return Either.left(
       ConfigError.InvalidData(
@@ -38,4 +44,23 @@ export const parseSecureUrl = (
     return Either.left(ConfigError.InvalidData([...path], `${name} must not carry credentials`))
   }
   return Either.right(url)
+}
+
+/**
+ * Whether `url` is absolute (starts with a scheme, as `https:`): such a URL is sent as it is, never under a base.
+ *
+ * @internal
+ */
+export const isAbsoluteUrl = (url: string): boolean => /^[a-z][a-z\d+.-]*:/i.test(url)
+
+/**
+ * Prepends `base` (an absolute URL, trailing slashes dropped) to a relative request URL; an absolute one is left as
+ * it is, so `client.get("https://…")` reaches that URL (and carries the token only when its origin is listed).
+ *
+ * @internal
+ */
+export const prependToRelative = (base: URL) => {
+  const prefix = base.href.replace(/\/+$/, "")
+  return (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+    isAbsoluteUrl(request.url) ? request : HttpClientRequest.prependUrl(request, `${prefix}/`)
 }
