@@ -13,6 +13,7 @@ import * as Logger from "effect/Logger"
 import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as AuthorizedClient from "../src/AuthorizedClient.js"
 import * as OAuthError from "../src/OAuthError.js"
 import * as TokenManager from "../src/TokenManager.js"
@@ -244,7 +245,8 @@ describe("AuthorizedClient", () => {
         assert.strictEqual((yield* fake.requests).length, 1)
         yield* manager.get
         assert.strictEqual((yield* fake.requests).length, 2)
-        // Outside withoutReplay the same client replays.
+        // Outside withoutReplay the same client replays (past the manager's floor between two invalidated fetches).
+        yield* TestClock.adjust("5 seconds")
         yield* Effect.flip(client.post(at(api, "/orders"), { body: HttpBody.text("{\"n\":2}") }))
         assert.strictEqual((yield* api.requests).length, 3)
       }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
@@ -294,6 +296,8 @@ describe("AuthorizedClient", () => {
         const outage = new OAuthError.TokenEndpointUnavailable({ reason: "ServerError", status: 503 })
         yield* fake.script(outage, outage)
         const response = yield* client.get(at(api, "/orders")).pipe(
+          // Time passes between attempts, as with any retry schedule: past the manager's short failure memory.
+          Effect.tapError(() => TestClock.adjust("10 seconds")),
           Effect.retry({ while: OAuthError.isTransient, times: 5 })
         )
         assert.strictEqual(response.status, 200)
