@@ -1,0 +1,66 @@
+/**
+ * The Lua scripts behind every slot operation: each runs atomically on the server, so reading a token with its
+ * remaining lifetime, taking a lease, storing a token while giving up the lease, and the compare-and-delete of a
+ * lease or a token cannot interleave with another process. A value of the wrong type under a key (someone else's
+ * data) reads as no token and is overwritten by the next publish.
+ *
+ * @internal
+ */
+
+/** KEYS: token. Returns `[value, pttl]`, or `[false, -2]` without a readable value. @internal */
+export const read = `
+local value = redis.pcall('GET', KEYS[1])
+if type(value) ~= 'string' then return {false, -2} end
+return {value, redis.call('PTTL', KEYS[1])}
+`
+
+/**
+ * KEYS: lease. ARGV: owner id, lease milliseconds. Returns -1 when claimed, else the lease's remaining
+ * milliseconds (at least 1).
+ *
+ * @internal
+ */
+export const claim = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then left = tonumber(ARGV[2]) end
+if left < 1 then left = 1 end
+return left
+`
+
+/**
+ * KEYS: token, lease. ARGV: stored value, time to live in milliseconds, owner id, channel, message. Stores the token
+ * (when it has time left) and announces it, and deletes the lease if this owner still holds it.
+ *
+ * @internal
+ */
+export const publish = `
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('PUBLISH', ARGV[4], ARGV[5])
+end
+if redis.pcall('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+`
+
+/** KEYS: lease. ARGV: owner id. Deletes the lease if this owner still holds it; 1 when it did. @internal */
+export const release = `
+if redis.pcall('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`
+
+/**
+ * KEYS: token. ARGV: digest, channel, message. Deletes the token and announces the removal only if the stored one
+ * has this digest; 1 when it did.
+ *
+ * @internal
+ */
+export const invalidate = `
+local value = redis.pcall('GET', KEYS[1])
+if type(value) == 'string' and string.sub(value, 1, 64) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+`

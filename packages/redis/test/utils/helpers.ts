@@ -1,0 +1,74 @@
+/** Shared helpers of the Redis tests: tokens, a raw client for inspecting the server, a skewed clock. */
+import { AccessToken } from "@effect-oauth/core/AccessToken"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { createClient } from "redis"
+
+let counter = 0
+
+/** A unique key prefix per test, so tests sharing one server never see each other's keys. */
+export const uniquePrefix = (name: string): string => `test-${process.pid}-${++counter}-${name}:`
+
+/** A token with `lifetimeMillis` from `now`. */
+export const makeToken = (value: string, now: number, lifetimeMillis: number): AccessToken =>
+  new AccessToken({
+    value: Redacted.make(value),
+    tokenType: "Bearer",
+    issuedAt: now,
+    expiresAt: now + lifetimeMillis,
+    scope: Option.some("read write"),
+    serverCreatedAt: Option.none()
+  })
+
+export type RawClient = ReturnType<typeof createClient>
+
+/** A plain node-redis client for looking at what the store wrote, closed with the scope. */
+export const rawClient = (url: string): Effect.Effect<RawClient, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = createClient({ url })
+      client.on("error", () => {})
+      await client.connect()
+      return client
+    }),
+    (client) => Effect.promise(() => client.disconnect()).pipe(Effect.ignore)
+  )
+
+/** Every key on the server with everything readable in it (strings, hashes, lists, sets), as one text per key. */
+export const dump = (client: RawClient): Effect.Effect<Array<{ key: string; type: string; content: string }>> =>
+  Effect.promise(async () => {
+    const out: Array<{ key: string; type: string; content: string }> = []
+    for await (const keys of client.scanIterator({ COUNT: 100 })) {
+      for (const key of keys) {
+        const type = await client.type(key)
+        const content = type === "string"
+          ? String(await client.get(key))
+          : type === "hash"
+          ? JSON.stringify(await client.hGetAll(key))
+          : type === "list"
+          ? JSON.stringify(await client.lRange(key, 0, -1))
+          : type === "set"
+          ? JSON.stringify(await client.sMembers(key))
+          : ""
+        out.push({ key, type, content })
+      }
+    }
+    return out
+  })
+
+/** The live clock, `skewMillis` ahead (or behind, when negative): another machine's clock. */
+export const skewedClock = (skewMillis: number): Clock.Clock => {
+  const base = Clock.make()
+  const now = () => base.unsafeCurrentTimeMillis() + skewMillis
+  return {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: now,
+    currentTimeMillis: Effect.sync(now),
+    unsafeCurrentTimeNanos: () => BigInt(now()) * 1_000_000n,
+    currentTimeNanos: Effect.sync(() => BigInt(now()) * 1_000_000n),
+    sleep: (duration) => base.sleep(duration)
+  }
+}
