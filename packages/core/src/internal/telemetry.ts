@@ -57,8 +57,7 @@ const tokenAge = Metric.gauge("effect_oauth_token_age_seconds", {
 })
 
 /**
- * Everything a manager reports: events on a sliding `PubSub` (a slow subscriber never blocks the manager; created at
- * the first subscription, so an unobserved manager holds none and publishing costs nothing), metrics
+ * Everything a manager reports: events on a sliding `PubSub` (a slow subscriber never blocks the manager), metrics
  * labelled `manager=<metricsLabel>`, and log lines annotated `oauth.manager=<name>`. Nothing here ever receives a
  * token value or a secret: events carry times, reasons and error tags; messages come from the sanitised errors.
  *
@@ -96,29 +95,14 @@ export const make = (
   skewWarningMillis: number
 ): Effect.Effect<Telemetry, never, Scope.Scope> =>
   Effect.gen(function*() {
-    let pubsub: PubSub.PubSub<TokenEvent> | undefined
-    let closed = false
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closed = true
-        return pubsub === undefined ? Effect.void : PubSub.shutdown(pubsub)
-      })
-    )
-    const events = Stream.unwrap(Effect.suspend(() =>
-      closed
-        ? Effect.succeed(Stream.empty)
-        : Effect.map(
-          pubsub === undefined ? PubSub.sliding<TokenEvent>(1024) : Effect.succeed(pubsub),
-          (created) => Stream.fromPubSub(pubsub ??= created)
-        )
-    ))
+    const pubsub = yield* Effect.acquireRelease(PubSub.sliding<TokenEvent>(1024), PubSub.shutdown)
     const requests = Metric.tagged(tokenRequests, "manager", metricsLabel)
     const successes = Metric.tagged(requests, "outcome", "success")
     const requestFailures = Metric.tagged(requests, "outcome", "failure")
     const failures = Metric.tagged(tokenFailures, "manager", metricsLabel)
     const age = Metric.tagged(tokenAge, "manager", metricsLabel)
     const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.annotateLogs(effect, "oauth.manager", name)
-    const publish = (event: TokenEvent) => pubsub === undefined ? Effect.void : PubSub.publish(pubsub, event)
+    const publish = (event: TokenEvent) => PubSub.publish(pubsub, event)
 
     const succeeded: Telemetry["succeeded"] = (reason, previous, token, now, replacedUsable) =>
       Effect.gen(function*() {
@@ -168,7 +152,7 @@ export const make = (
     }
 
     return {
-      events,
+      events: Stream.fromPubSub(pubsub),
       succeeded,
       requestFailed,
       failed,
