@@ -13,6 +13,7 @@ import type { AccessToken } from "../AccessToken.js"
 import { AccessTokenRejected, type OAuthError } from "../OAuthError.js"
 import type * as TokenManager from "../TokenManager.js"
 import { BufferedResponse, hideToken, ResponseView } from "./authorizedResponse.js"
+import { traced } from "./authorizedSpan.js"
 import { parseSecureUrl } from "./url.js"
 
 /**
@@ -162,8 +163,16 @@ export const build = (
     }
   }
 
+  // One attempt with the token: traced as the caller's request, and answered with a view over it, so neither the
+  // span nor the response holds the request that carried the token.
   const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
-    client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(token.authorization)))
+    traced(request, (propagation) =>
+      client.execute(
+        HttpClientRequest.setHeaders(request, { ...propagation, authorization: Redacted.value(token.authorization) })
+      ).pipe(
+        Effect.map((response): HttpClientResponse.HttpClientResponse => new ResponseView(response, request)),
+        Effect.mapError(hideToken(request))
+      ))
 
   const rejected = (request: HttpClientRequest.HttpClientRequest, status: number, reason: string) =>
     new AccessTokenRejected({ status, method: request.method, url: urlWithoutQuery(request.url), reason })
@@ -175,7 +184,7 @@ export const build = (
     response: HttpClientResponse.HttpClientResponse
   ) {
     if (isTokenRejected === undefined) {
-      if (response.status !== 401) return { rejected: false, response: new ResponseView(response, request) } as Verdict
+      if (response.status !== 401) return { rejected: false, response } as Verdict
       yield* drain(response)
       return { rejected: true, status: response.status } as Verdict
     }
@@ -183,7 +192,7 @@ export const build = (
     const verdict = isTokenRejected(buffered)
     const isRejected = typeof verdict === "boolean" ? verdict : yield* verdict
     if (!isRejected) {
-      return { rejected: false, response: buffered.read ? buffered : new ResponseView(response, request) } as Verdict
+      return { rejected: false, response: buffered.read ? buffered : response } as Verdict
     }
     if (!buffered.read) yield* drain(response)
     return { rejected: true, status: response.status } as Verdict

@@ -1,0 +1,60 @@
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+
+/**
+ * Runs `send` (one attempt of a request that carries the token) in the client span the platform would open for it,
+ * with the same name and attributes, but built from the caller's `request` (without our `Authorization` header) and
+ * ended with what the caller gets: the platform's own span for the attempt is turned off, as it would hold the
+ * request with the token in its exit, where any tracer or `inspect` could read it. `send` receives the trace
+ * propagation headers to add (none when propagation is off) and runs with the platform's client tracing disabled.
+ * When tracing is off for this request, `send` runs as it is.
+ *
+ * @internal
+ */
+export const traced = <E>(
+  request: HttpClientRequest.HttpClientRequest,
+  send: (propagation: Headers.Headers) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
+  Effect.withFiberRuntime((fiber) => {
+    const untraced = (propagation: Headers.Headers) =>
+      Effect.locally(send(propagation), HttpClient.currentTracerDisabledWhen, () => true)
+    const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (
+      url._tag === "Left" || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
+      fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+    ) {
+      return untraced(Headers.empty)
+    }
+    const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
+    const redacted = fiber.getFiberRef(Headers.currentRedactedNames)
+    return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
+      span.attribute("http.request.method", request.method)
+      span.attribute("server.address", url.right.origin)
+      if (url.right.port !== "") span.attribute("server.port", +url.right.port)
+      span.attribute("url.full", url.right.toString())
+      span.attribute("url.path", url.right.pathname)
+      span.attribute("url.scheme", url.right.protocol.slice(0, -1))
+      if (url.right.search !== "") span.attribute("url.query", url.right.search.slice(1))
+      // The header the attempt carried, as the platform shows it: redacted.
+      const headers = Headers.redact(Headers.set(request.headers, "authorization", ""), redacted)
+      for (const key in headers) span.attribute(`http.request.header.${key}`, String(headers[key]))
+      const propagation = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+        ? HttpTraceContext.toHeaders(span)
+        : Headers.empty
+      return untraced(propagation).pipe(
+        Effect.withParentSpan(span),
+        Effect.tap((response) => {
+          span.attribute("http.response.status_code", response.status)
+          const headers = Headers.redact(response.headers, redacted)
+          for (const key in headers) span.attribute(`http.response.header.${key}`, String(headers[key]))
+        })
+      )
+    })
+  })
