@@ -36,4 +36,17 @@ for i in "${!names[@]}"; do
   fi
 done
 npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 check.ts
-echo "exports ok: ${names[*]}"
+
+# The command installed from the tarball: `npx effect-oauth emulator` serves, and `effect-oauth token` gets a token.
+npx --no-install effect-oauth --version >/dev/null
+npx --no-install effect-oauth emulator --help | grep -q -- "--one-token-per-client"
+npx --no-install effect-oauth emulator --provider oauth --client ci:ci-secret --port 0 >emulator.log 2>&1 &
+emulator=$!
+for _ in $(seq 60); do grep -q "one line per request" emulator.log && break; sleep 0.5; done
+url="$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' emulator.log)"
+[ -n "$url" ] || { cat emulator.log >&2; kill "$emulator"; exit 1; }
+OAUTH_CLIENT_ID=ci OAUTH_CLIENT_SECRET=ci-secret npx --no-install effect-oauth token oauth --token-url "$url/oauth/token" \
+  --json | node -e 'const t = JSON.parse(require("fs").readFileSync(0, "utf8")); if (t.tokenType !== "Bearer") process.exit(1)'
+kill "$emulator"
+wait "$emulator" 2>/dev/null || true
+echo "exports ok: ${names[*]}; effect-oauth runs from its tarball"
