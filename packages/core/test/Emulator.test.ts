@@ -65,6 +65,9 @@ describe("TokenManager against the emulator", () => {
         yield* TestClock.adjust("30 minutes")
         yield* emulator.injectFault(Fault.malformedJson)
         const invalid = yield* Effect.flip(manager.get)
+        // The failure is remembered for the policy's cooldown (3 s): the next request goes out after it.
+        assert.strictEqual(yield* Effect.flip(manager.get), invalid)
+        yield* TestClock.adjust("4 seconds")
         const error = yield* Effect.flip(manager.get)
         assert.deepStrictEqual([invalid._tag, error._tag], ["TokenResponseInvalid", "InvalidCredentials"])
         seen.push(...(yield* Queue.takeAll(events)))
