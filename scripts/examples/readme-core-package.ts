@@ -1,26 +1,11 @@
 /**
- * The snippets of packages/core/README.md, type-checked by `pnpm check` so that README stays true to the code.
+ * The snippets of packages/core/README.md, type-checked by `pnpm check` so that README stays true to the code. Its
+ * first snippet and the provider description of its third are the root README's, checked in `readme-core.ts`.
  */
-import { AuthorizedClient, Provider, TokenEndpoint, TokenManager } from "@effect-oauth/core"
+import { AuthorizedClient, TokenManager } from "@effect-oauth/core"
 import { FetchHttpClient, HttpClient } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
-
-// --- 1. TokenEndpoint + TokenManager
-export const Tokens = TokenManager.layer().pipe(
-  Layer.provide(TokenEndpoint.layer({
-    tokenUrl: "https://auth.example.com/oauth/token",
-    clientId: "my-client",
-    clientSecret: Redacted.make(process.env.CLIENT_SECRET ?? ""),
-    scope: ["orders:read"]
-  })),
-  Layer.provide(FetchHttpClient.layer)
-)
-
-export const program = Effect.gen(function*() {
-  const tokens = yield* TokenManager.TokenManager
-  const token = yield* tokens.get // cached; refreshed in the background before it expires
-  return token.authorization // Redacted<"Bearer …">
-})
+import { Effect } from "effect"
+import { ApiLive } from "./readme-core.js"
 
 // --- 2. AuthorizedClient
 export const listOrders = Effect.gen(function*() {
@@ -34,16 +19,6 @@ export const listOrders = Effect.gen(function*() {
 })
 
 // --- 3. Provider
-const ExampleApi: Provider.Provider = {
-  name: "example",
-  tokenUrl: "https://auth.example.com/oauth/token",
-  apiBaseUrl: "https://api.example.com",
-  authMethod: "client_secret_basic",
-  encoding: "form"
-}
-
-const ApiLive = Provider.layer(ExampleApi, { clientId: "my-client", clientSecret: Redacted.make("…") })
-
 export const orders = Effect.gen(function*() {
   const client = yield* AuthorizedClient.AuthorizedClient
   return yield* (yield* client.get("/orders")).json // relative: goes under apiBaseUrl, with the token

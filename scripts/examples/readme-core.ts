@@ -23,7 +23,7 @@ export const getToken = Effect.gen(function*() {
 })
 
 // --- An authorized HttpClient
-const ExampleApi: Provider.Provider = {
+export const ExampleApi: Provider.Provider = {
   name: "example",
   tokenUrl: "https://auth.example.com/oauth/token",
   apiBaseUrl: "https://api.example.com",
@@ -31,7 +31,7 @@ const ExampleApi: Provider.Provider = {
   encoding: "form"
 }
 
-const ApiLive = Provider.layer(ExampleApi, { clientId: "my-client", clientSecret: Redacted.make("…") })
+export const ApiLive = Provider.layer(ExampleApi, { clientId: "my-client", clientSecret: Redacted.make("…") })
 
 export const listOrders = Effect.gen(function*() {
   const client = yield* AuthorizedClient.AuthorizedClient

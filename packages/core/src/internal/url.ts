@@ -10,7 +10,9 @@ import * as Either from "effect/Either"
 export const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname)
 
+// A `URL` is already parsed: it is read, never parsed again.
 const parse = (input: string | URL): URL | undefined => {
+  if (input instanceof URL) return input
   try {
     return new URL(input)
   } catch {
