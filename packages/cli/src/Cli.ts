@@ -57,6 +57,15 @@ const quietErrors = Effect.map(Effect.console, (console): Console.Console => ({
       : Effect.sync(() => void process.stdout.write(`${args.map(String).join(" ").replace(ansi, "")}\n`))
 }))
 
+// The error's message, else its cause's (a platform `ServeError` carries the reason there).
+const messageOf = (error: unknown): string => {
+  if (typeof error !== "object" || error === null) return String(error)
+  const own = "message" in error ? String(error.message) : ""
+  if (own !== "") return own
+  const cause = "cause" in error ? error.cause : undefined
+  return cause instanceof Error ? cause.message : String(cause ?? "")
+}
+
 const detail = (error: unknown): string => {
   if (typeof error !== "object" || error === null) return String(error)
   const fields = Object.fromEntries(Object.entries(error).filter(([key]) => key !== "stack"))
@@ -85,9 +94,7 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, N
             return ExitCode.Usage
           }
           const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Error"
-          const message = error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
-            ? String((error as { message: unknown }).message)
-            : String(error)
+          const message = messageOf(error)
           yield* stderr(`${command}: ${tag === "UsageError" ? "" : `${tag}: `}${oneLine(message)}`)
           if (verbose) yield* stderr(`  ${detail(error)}`)
           return ExitCode.fromError(error)

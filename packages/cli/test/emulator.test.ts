@@ -36,7 +36,8 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
       const header = lines.join("\n")
       assert.include(header, `POST ${baseUrl}/oauth/token`)
       assert.include(header, "tokens live     15 min, one per client")
-      assert.include(header, `${baseUrl}/_emulator/clients/<id>/revoke | expire | secret`)
+      assert.include(header, `admin API       ${baseUrl}/_emulator\n`)
+      assert.include(header, "POST /clients/<id>/revoke | expire | secret")
       assert.notInclude(header, secret)
     }))
 

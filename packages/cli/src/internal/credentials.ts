@@ -152,6 +152,8 @@ const configured = <A, R>(
       if (variable === "REGION") environment.delete(`${prefix}_BASE_URL`)
       if (provider === "bringg" && variable === "BASE_URL") environment.delete(`${prefix}_REGION`)
     }
+    // An empty secret is no secret: the user gets the ways to give one.
+    if (environment.get(`${prefix}_CLIENT_SECRET`) === "") environment.delete(`${prefix}_CLIENT_SECRET`)
     const typed = yield* secret(`${prefix}_CLIENT_SECRET`, flags, environment)
     if (Option.isSome(typed)) environment.set(`${prefix}_CLIENT_SECRET`, typed.value)
     return yield* build(ConfigProvider.fromMap(environment, { pathDelim: "__" })).pipe(

@@ -101,9 +101,10 @@ export const emulator = Command.make(
           "tokens live",
           `${humanDuration(Duration.toMillis(tokenLifetime))}${options.oneTokenPerClient ? ", one per client" : ""}`
         ],
-        ["admin API", `GET ${admin}/stats, GET ${admin}/requests, POST ${admin}/reset`],
-        ["", `POST ${admin}/clients/<id>/revoke | expire | secret`],
-        ["", `POST ${admin}/faults {"type":"status","status":503,"retryAfter":2,"times":1}, DELETE ${admin}/faults`]
+        ["admin API", admin],
+        ["", "GET /stats, GET /requests, POST /reset"],
+        ["", "POST /clients/<id>/revoke | expire | secret"],
+        ["", "POST /faults {\"type\":\"status\",\"status\":503,\"retryAfter\":2}, DELETE /faults"]
       ])
       for (const line of lines) yield* stdout(`  ${line}`)
       yield* stdout("one line per request follows (secrets and tokens are never shown); Ctrl-C stops")
