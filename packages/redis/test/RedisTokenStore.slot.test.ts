@@ -68,6 +68,23 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.strictEqual((yield* a.claim)._tag, "Claimed")
     }))
 
+  it.scopedLive("a claim after someone else published since this slot's read is Busy: read again, not fetch", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("fence")
+      const a = yield* openSlot({ prefix })
+      const b = yield* openSlot({ prefix })
+      assert.isTrue(Option.isNone(yield* a.get))
+      assert.isTrue(Option.isNone(yield* b.get))
+      const claim = yield* b.claim
+      if (claim._tag !== "Claimed") return assert.fail("expected the lease")
+      yield* b.publish(makeToken("fresh", yield* Clock.currentTimeMillis, 60_000), claim.lease)
+      // `a` read "no token" before the publish: its claim must not succeed, or it would fetch a token for nothing.
+      const late = yield* a.claim
+      assert.strictEqual(late._tag, "Busy")
+      assert.deepStrictEqual(value(yield* a.get), Option.some("fresh"))
+      assert.strictEqual((yield* a.claim)._tag, "Claimed")
+    }))
+
   it.scopedLive("the Redis TTL is the token's remaining life, and a reader rebases it on its own clock", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("skew")

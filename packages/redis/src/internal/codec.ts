@@ -89,5 +89,11 @@ export const make = (keys: ReadonlyArray<CryptoKey>): Codec => {
   return { encrypted: first !== undefined, digest, seal, open }
 }
 
-/** The digest part of a stored value. @internal */
-export const digestOf = (value: string): string => value.slice(0, digestLength)
+/**
+ * The digest part of a stored value as the claim script computes it: the first 64 characters when a `:` follows
+ * them, else empty (no token, or not a value of this library).
+ *
+ * @internal
+ */
+export const digestOf = (value: unknown): string =>
+  typeof value === "string" && value.charAt(digestLength) === ":" ? value.slice(0, digestLength) : ""

@@ -15,12 +15,19 @@ return {value, redis.call('PTTL', KEYS[1])}
 `
 
 /**
- * KEYS: lease. ARGV: owner id, lease milliseconds. Returns -1 when claimed, else the lease's remaining
- * milliseconds (at least 1).
+ * KEYS: lease, token. ARGV: owner id, lease milliseconds, the digest of the token the caller last read (`*`: do not
+ * check). Returns -1 when claimed; 0 when the stored token changed since the caller read it (someone published:
+ * read again instead of fetching); else the lease's remaining milliseconds (at least 1).
  *
  * @internal
  */
 export const claim = `
+if ARGV[3] ~= '*' then
+  local value = redis.pcall('GET', KEYS[2])
+  local digest = ''
+  if type(value) == 'string' and string.sub(value, 65, 65) == ':' then digest = string.sub(value, 1, 64) end
+  if digest ~= ARGV[3] then return 0 end
+end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
 local left = redis.call('PTTL', KEYS[1])
 if left < 0 then left = tonumber(ARGV[2]) end

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Codec } from "./codec.js"
+import * as Codec from "./codec.js"
 import * as Keys from "./keys.js"
 import * as Scripts from "./scripts.js"
 
@@ -52,18 +52,24 @@ const unexpected = (operation: string) =>
 export const make = (
   settings: Settings,
   connection: Connection,
-  codec: Codec,
+  codec: Codec.Codec,
   key: string
 ): Effect.Effect<TokenStore.Slot, never, Scope.Scope> =>
   Effect.gen(function*() {
     const names = yield* Keys.names(settings.prefix, key)
     const { run } = connection
 
+    // What this slot last read (the digest of the stored value, "" for none): a claim succeeds only while it is
+    // still there, so a manager that read the old token just before another process published the new one reads
+    // again instead of fetching a third. The manager runs one fetch at a time per slot (get, then claim).
+    let lastRead = "*"
+
     const get = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const reply = yield* run("get", Scripts.read, [names.token], [])
       if (!Array.isArray(reply) || reply.length !== 2) return yield* unexpected("get")
       const [value, remaining] = reply as [unknown, unknown]
+      lastRead = Codec.digestOf(value)
       if (typeof value !== "string" || typeof remaining !== "number") return Option.none<AccessToken>()
       const opened = yield* codec.open(value, names.token, remaining, now)
       switch (opened._tag) {
@@ -80,9 +86,16 @@ export const make = (
 
     const claim = Effect.gen(function*() {
       const id = globalThis.crypto.randomUUID()
-      const reply = yield* run("claim", Scripts.claim, [names.lease], [id, String(settings.leaseMillis)])
+      const reply = yield* run(
+        "claim",
+        Scripts.claim,
+        [names.lease, names.token],
+        [id, String(settings.leaseMillis), lastRead]
+      )
       if (typeof reply !== "number") return yield* unexpected("claim")
       if (reply === -1) return TokenStore.Claim.Claimed({ lease: { id } })
+      // The token changed since this slot read it: look again (the announcement is on its way, or already here).
+      if (reply === 0) return TokenStore.Claim.Busy({ retryIn: Duration.millis(1) })
       // A waiter looks again after `pollInterval` at the latest, in case it missed the announcement.
       return TokenStore.Claim.Busy({ retryIn: Duration.millis(Math.min(reply, settings.pollMillis)) })
     })

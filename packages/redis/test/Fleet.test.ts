@@ -1,0 +1,162 @@
+/**
+ * The fleet, for real: 8 worker processes (Node, importing the library from source) share tokens through a real
+ * redis-server, against the emulator over sockets. Token requests are counted by the emulator per client id.
+ */
+import * as Emulator from "@effect-oauth/testing/Emulator"
+import * as Fault from "@effect-oauth/testing/Fault"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { setTimeout as sleep } from "node:timers/promises"
+import * as Fleet from "./utils/fleet.js"
+import { dump, rawClient } from "./utils/helpers.js"
+import * as RedisServer from "./utils/redisServer.js"
+
+const N = 8
+const KEY = Buffer.alloc(32, 7).toString("base64")
+const scope = Effect.runSync(Scope.make())
+const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromise(Scope.extend(effect, scope))
+
+let redis: RedisServer.RedisServer
+let emulator: Emulator.Handle
+let single: Emulator.Handle
+let workers: Array<Fleet.Worker> = []
+
+const secretOf = (id: string) => `secret-of-${id}-Zq9`
+const client = (id: string, lifetime = "1 hour") => ({ id, secret: secretOf(id), tokenLifetime: lifetime })
+const app = (on: Emulator.Handle, id: string, shared: boolean, extra: Record<string, unknown> = {}) => ({
+  config: {
+    tokenUrl: on.tokenUrl,
+    apiBaseUrl: `${on.baseUrl}/api`,
+    clientId: id,
+    clientSecret: secretOf(id),
+    ...(shared ? { redisUrl: redis.url } : {}),
+    ...extra
+  }
+})
+const requestsOf = async (on: Emulator.Handle, id: string) =>
+  (await Effect.runPromise(on.stats)).tokenRequestsByClient[id] ?? 0
+const requestTimes = async (on: Emulator.Handle, id: string) =>
+  (await Effect.runPromise(on.requests)).filter((request) => request.clientId === id).map((request) => request.at)
+
+describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens through Redis", () => {
+  beforeAll(async () => {
+    redis = await RedisServer.start()
+    emulator = await run(Emulator.make({
+      provider: "rfc6749",
+      clients: [
+        client("burst"),
+        client("alone", "3 seconds"),
+        client("shared", "3 seconds"),
+        client("unshared", "3 seconds"),
+        client("reject"),
+        client("outage", "2 seconds"),
+        client("kill")
+      ]
+    }))
+    single = await run(Emulator.make({
+      provider: "rfc6749",
+      oneTokenPerClient: true,
+      clients: [client("single", "2 seconds"), client("single-unshared", "2 seconds")]
+    }))
+    workers = await Promise.all(Array.from({ length: N }, () => Fleet.spawnWorker()))
+  }, 90_000)
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.kill()))
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    await redis?.stop()
+  }, 30_000)
+
+  it("8 processes x 100 concurrent get on a cold cache: exactly 1 token request; neither secret nor token in Redis", async () => {
+    await Fleet.all(workers, "open", "burst", app(emulator, "burst", true, { encryptionKey: KEY }))
+    // A slow token endpoint, so that all 800 callers are waiting at once.
+    await Effect.runPromise(emulator.injectFault(Fault.latency("500 millis")))
+    const replies = await Fleet.all(workers, "get", "burst", { n: 100 })
+    assert.deepStrictEqual(Fleet.total(replies), { ok: 800, failed: 0 })
+    assert.strictEqual(await requestsOf(emulator, "burst"), 1)
+
+    const token = (await workers[0]!.send("token", "burst")).token!
+    const everything = await Effect.runPromise(Effect.scoped(Effect.flatMap(rawClient(redis.url), dump)))
+    assert.isAbove(everything.length, 0)
+    for (const entry of everything) {
+      for (const text of [entry.key, entry.content]) {
+        assert.notInclude(text, secretOf("burst"))
+        assert.notInclude(text, token)
+        assert.notInclude(text, Buffer.from(token).toString("base64"))
+      }
+    }
+    console.log(`cold burst: 800 gets in ${N} processes, 1 token request; ${everything.length} keys, none revealing`)
+  })
+
+  it("10 token lifetimes: shared, the fleet makes the token requests of one process (+1); unshared, 8x", async () => {
+    await workers[0]!.send("open", "alone", app(emulator, "alone", false))
+    await Fleet.all(workers, "open", "shared", app(emulator, "shared", true))
+    await Fleet.all(workers, "open", "unshared", app(emulator, "unshared", false))
+    const loop = { ms: 30_000, every: 200 }
+    const [alone, shared, unshared] = await Promise.all([
+      workers[0]!.send("loop", "alone", loop, 60_000),
+      Fleet.all(workers, "loop", "shared", loop, 60_000),
+      Fleet.all(workers, "loop", "unshared", loop, 60_000)
+    ])
+    const counts = {
+      alone: await requestsOf(emulator, "alone"),
+      shared: await requestsOf(emulator, "shared"),
+      unshared: await requestsOf(emulator, "unshared")
+    }
+    console.log(
+      `10 lifetimes of 3 s: token requests alone ${counts.alone}, 8 shared ${counts.shared}, 8 unshared ` +
+        `${counts.unshared}; calls alone ${JSON.stringify(alone)}, shared ${JSON.stringify(Fleet.total(shared))}, ` +
+        `unshared ${JSON.stringify(Fleet.total(unshared))}`
+    )
+    assert.strictEqual(alone.failed, 0, Fleet.details([alone]))
+    assert.strictEqual(Fleet.total(shared).failed, 0, Fleet.details(shared))
+    assert.strictEqual(Fleet.total(unshared).failed, 0, Fleet.details(unshared))
+    assert.isAtLeast(counts.alone, 9)
+    assert.isAtMost(counts.shared, counts.alone + 1)
+    assert.isAtLeast(counts.unshared, 6 * counts.alone)
+    // The secret never reaches Redis (without encryption the token does: that is what the option is for).
+    const everything = await Effect.runPromise(Effect.scoped(Effect.flatMap(rawClient(redis.url), dump)))
+    for (const entry of everything) {
+      for (const id of ["burst", "alone", "shared", "unshared"]) {
+        assert.notInclude(entry.key + entry.content, secretOf(id))
+      }
+    }
+  }, 90_000)
+
+  it(
+    "one token per client (each new token revokes the last): 8 shared processes calling APIs, 0 failed calls",
+    async () => {
+      await Fleet.all(workers, "open", "single", app(single, "single", true))
+      await Fleet.all(workers, "open", "single-unshared", app(single, "single-unshared", false))
+      const loop = { ms: 8_000, every: 50 }
+      const [shared, unshared] = await Promise.all([
+        Fleet.all(workers, "loop", "single", loop, 60_000),
+        Fleet.all(workers, "loop", "single-unshared", loop, 60_000)
+      ])
+      const requests = {
+        shared: await requestsOf(single, "single"),
+        unshared: await requestsOf(single, "single-unshared")
+      }
+      console.log(
+        `one token per client, 8 s: shared ${JSON.stringify(Fleet.total(shared))} with ${requests.shared} token ` +
+          `requests; unshared ${JSON.stringify(Fleet.total(unshared))} with ${requests.unshared} token requests`
+      )
+      assert.strictEqual(Fleet.total(shared).failed, 0, Fleet.details(shared))
+      assert.isAbove(Fleet.total(shared).ok, 8 * 50)
+      assert.isBelow(requests.shared, requests.unshared)
+    },
+    60_000
+  )
+
+  it("the same rejected token seen by all 8 processes: 1 new token", async () => {
+    await Fleet.all(workers, "open", "reject", app(emulator, "reject", true))
+    await Fleet.all(workers, "get", "reject", { n: 1 })
+    assert.strictEqual(await requestsOf(emulator, "reject"), 1)
+    assert.strictEqual(await Effect.runPromise(emulator.revokeClientTokens("reject")), 1)
+    const replies = await Fleet.all(workers, "call", "reject", { n: 1 })
+    assert.deepStrictEqual(Fleet.total(replies), { ok: N, failed: 0 })
+    assert.strictEqual(await requestsOf(emulator, "reject"), 2)
+  })
+})
