@@ -6,22 +6,15 @@
  * ends with a summary, checks its own story, and proves that no secret and no token reached its output.
  */
 import { BringgClient } from "@effect-oauth/bringg"
-import type { AuthorizedClient, OAuthError, Provider, TokenManager } from "@effect-oauth/core"
+import type { TokenManager } from "@effect-oauth/core"
 import { DhlEcommerceClient } from "@effect-oauth/dhl"
 import { Emulator, Fault } from "@effect-oauth/testing"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as HttpBody from "@effect/platform/HttpBody"
-import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -29,8 +22,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
+import { build, createTask, DemoApp, Narrator, secs, trackPackage, worker } from "./demo/apps.js"
 
 // The apps' credentials. Distinctive strings, so the leak check at the end cannot miss one.
 const secrets = {
@@ -43,248 +35,6 @@ const dhlLifetime = Duration.seconds(12)
 const outage = { retryAfter: Duration.seconds(2), times: 2 }
 const claimedLifetime = 3600
 const deadline = 38_000 // no wait of the timeline goes past this many milliseconds
-
-const secs = (millis: number) => `${Number((millis / 1000).toFixed(1))} s`
-
-/** Prints lines with a timestamp relative to the start, and keeps them for the leak check at the end. */
-class Narrator {
-  readonly transcript: Array<string> = []
-  readonly secrets = new Set<string>()
-  /** Every access token the emulators issued, read off the wire (see `wire`) and never printed. */
-  readonly tokens = new Set<string>()
-
-  constructor(readonly startedAt: number) {}
-
-  print(at: number, text: string): void {
-    this.plain(`[${((at - this.startedAt) / 1000).toFixed(1).padStart(4)}s] ${text}`)
-  }
-
-  plain(line: string): void {
-    this.transcript.push(line)
-    console.log(line)
-  }
-
-  readonly say = (text: string): Effect.Effect<void> =>
-    Effect.map(Clock.currentTimeMillis, (now) => this.print(now, text))
-
-  readonly elapsed: Effect.Effect<number> = Effect.map(Clock.currentTimeMillis, (now) => now - this.startedAt)
-
-  /** The library's warnings (a failed refresh, a failed fetch), one neat line each, under the manager's name. */
-  readonly logger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
-    const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
-    const detail = Option.getOrUndefined(HashMap.get(annotations, "message")) ??
-      (Cause.isEmpty(cause) ? undefined : Cause.pretty(cause))
-    const manager = String(Option.getOrElse(HashMap.get(annotations, "oauth.manager"), () => "demo"))
-    this.print(
-      date.getTime(),
-      `${manager.padEnd(13)}  log ${logLevel.label}: ${text}${detail === undefined ? "" : `: ${detail}`}`
-    )
-  })
-}
-
-interface Seen {
-  readonly at: number
-  readonly event: TokenManager.TokenEvent
-}
-
-type Call = (
-  client: AuthorizedClient.Service,
-  n: number
-) => Effect.Effect<unknown, HttpClientError.HttpClientError | OAuthError.OAuthError>
-
-/** One app of the demo: its current client and manager, its worker's tallies and what it saw. */
-class DemoApp {
-  ok = 0
-  failed = 0
-  replays = 0
-  invalidCredentials = 0
-  parked = false
-  /** 401 answers of the API, as the response bodies describe them. */
-  readonly rejections: Array<string> = []
-  readonly seen: Array<Seen> = []
-  lastToken: { readonly issuedAt: number; readonly expiresAt: number } | undefined
-  failuresInARow = 0
-  current: Provider.App | undefined
-  readonly tag: string
-
-  constructor(
-    readonly name: string,
-    readonly clientId: string,
-    readonly emulator: Emulator.Handle,
-    readonly label: string,
-    readonly call: Call
-  ) {
-    this.tag = `${name.padEnd(13)}  `
-  }
-
-  count(tag: TokenManager.TokenEvent["_tag"], reason?: TokenManager.FetchReason): number {
-    return this.seen.filter(({ event }) =>
-      event._tag === tag && (reason === undefined || ("reason" in event && event.reason === reason))
-    ).length
-  }
-}
-
-const createTask: Call = (client, n) =>
-  client.post("/services/create_task", { body: HttpBody.unsafeJson({ title: `order #${n}`, way_points: [] }) }).pipe(
-    Effect.flatMap(HttpClientResponse.filterStatusOk),
-    Effect.flatMap((response) => response.json)
-  )
-
-const trackPackage: Call = (client) =>
-  client.get("/tracking/v4/package", { urlParams: { trackingId: "GM2951173225174494" } }).pipe(
-    Effect.flatMap(HttpClientResponse.filterStatusOk),
-    Effect.flatMap((response) => response.json)
-  )
-
-/**
- * The app's view of the wire, under its authorized client: a 401 from the API is printed with what its body says,
- * and the access token of every token response goes into the leak check's list (never printed). A body read here is
- * handed on as a fresh response, so the library reads it as if nothing had looked.
- */
-const wire = (narrator: Narrator, app: DemoApp, http: HttpClient.HttpClient): HttpClient.HttpClient =>
-  HttpClient.transformResponse(
-    http,
-    Effect.flatMap((response) => {
-      const isToken = response.request.url.startsWith(app.emulator.tokenUrl)
-      if (isToken ? response.status !== 200 : response.status !== 401) return Effect.succeed(response)
-      return Effect.gen(function*() {
-        const text = yield* response.text
-        const body = parseObject(text)
-        if (isToken) {
-          if (typeof body["access_token"] === "string") narrator.tokens.add(body["access_token"])
-        } else {
-          const said = String(body["title"] ?? body["error_description"] ?? body["error"] ?? "no description")
-          app.rejections.push(said)
-          yield* narrator.say(`${app.tag}${app.label} ← 401 "${said}"`)
-        }
-        return HttpClientResponse.fromWeb(
-          response.request,
-          new Response(text, { status: response.status, headers: response.headers })
-        )
-      })
-    })
-  )
-
-const parseObject = (text: string): Record<string, unknown> => {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === "object" && value !== null ? value as Record<string, unknown> : {}
-  } catch {
-    return {}
-  }
-}
-
-/** One narrative line per token event. */
-const describe = (narrator: Narrator, app: DemoApp, event: TokenManager.TokenEvent) =>
-  Effect.map(Clock.currentTimeMillis, (now) => {
-    app.seen.push({ at: now, event })
-    const say = (text: string) => narrator.print(now, `${app.tag}${text}`)
-    switch (event._tag) {
-      case "Fetched": {
-        const lives = secs(event.expiresAt - event.issuedAt)
-        say(
-          event.reason === "initial"
-            ? `first token fetched (lives ${lives})`
-            : event.reason === "invalidated"
-            ? `one new token fetched after the rejection (lives ${lives})`
-            : `new token fetched (${event.reason}; lives ${lives})`
-        )
-        app.lastToken = event
-        app.failuresInARow = 0
-        return
-      }
-      case "Refreshed": {
-        const previous = app.lastToken
-        const lifetime = event.expiresAt - event.issuedAt
-        const lived = previous === undefined
-          ? ""
-          : ` (token lived ${secs(event.issuedAt - previous.issuedAt)} of ${
-            secs(previous.expiresAt - previous.issuedAt)
-          }${app.failuresInARow > 0 ? `, after ${app.failuresInARow} failed attempts` : ""})`
-        const claims = previous !== undefined && Math.abs(previous.expiresAt - previous.issuedAt - lifetime) > 1000
-          ? `; the new token says it lives ${secs(lifetime)}`
-          : ""
-        say(`refreshed ahead of expiry${lived}${claims}`)
-        app.lastToken = event
-        app.failuresInARow = 0
-        return
-      }
-      case "Failed": {
-        app.failuresInARow++
-        const retry = Option.match(event.retryIn, {
-          onNone: () => " → not retried",
-          onSome: (delay) =>
-            ` → retry in ${Duration.format(delay)}, calls go on with the current token${
-              app.lastToken === undefined ? "" : ` (expires in ${secs(app.lastToken.expiresAt - now)})`
-            }`
-        })
-        say(`token request failed: ${event.error}${retry}`)
-        return
-      }
-      case "Invalidated": {
-        say("token invalidated: the API refused it")
-        app.lastToken = undefined
-        return
-      }
-    }
-  })
-
-/** Builds (or rebuilds) an app over its wire and narrates its manager's events. */
-const build = (
-  narrator: Narrator,
-  app: DemoApp,
-  make: Effect.Effect<Provider.App, ConfigError.ConfigError, HttpClient.HttpClient | Scope.Scope>
-) =>
-  Effect.gen(function*() {
-    const http = yield* HttpClient.HttpClient
-    const built = yield* Effect.provideService(make, HttpClient.HttpClient, wire(narrator, app, http))
-    app.current = built
-    app.lastToken = undefined
-    yield* Stream.runForEach(built.manager.events, (event) => describe(narrator, app, event)).pipe(Effect.forkScoped)
-  })
-
-/** One API call; a failure is printed with its tag, and `InvalidCredentials` (permanent) parks the app. */
-const callOnce = (narrator: Narrator, app: DemoApp, n: number): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const rejectionsBefore = app.rejections.length
-    return app.call(app.current!.client, n).pipe(
-      Effect.zipRight(Effect.suspend(() => {
-        app.ok++
-        if (app.rejections.length === rejectionsBefore) return Effect.void
-        app.replays++
-        // Lets the event narrator (another fiber) print the invalidation and the new token first.
-        return Effect.zipRight(
-          Effect.sleep("20 millis"),
-          narrator.say(`${app.tag}${app.label} → 200 on the replay with the new token: the call succeeded`)
-        )
-      })),
-      Effect.catchTag("InvalidCredentials", (error) =>
-        Effect.suspend(() => {
-          app.failed++
-          app.invalidCredentials++
-          app.parked = true
-          return narrator.say(
-            `${app.tag}${app.label} failed: caught InvalidCredentials by tag (HTTP ${error.status}, ${error.error}): ` +
-              "permanent, so the worker parks this app until its secret is rotated"
-          )
-        })),
-      Effect.catchAll((error) =>
-        Effect.suspend(() => {
-          app.failed++
-          return narrator.say(`${app.tag}${app.label} FAILED: ${error._tag}: ${error.message}`)
-        })
-      )
-    )
-  })
-
-/** Calls every 500 ms until `running` turns false; never interrupted mid-call, so every count is final. */
-const worker = (narrator: Narrator, app: DemoApp, running: Ref.Ref<boolean>) =>
-  Effect.gen(function*() {
-    for (let n = 1; yield* Ref.get(running); n++) {
-      if (!app.parked) yield* callOnce(narrator, app, n)
-      yield* Effect.sleep("500 millis")
-    }
-  })
 
 const demo = (narrator: Narrator) =>
   Effect.gen(function*() {
@@ -425,7 +175,7 @@ const demo = (narrator: Narrator) =>
     narrator.secrets.add(newSecret)
     yield* waitFor("bringg-wms to fail with InvalidCredentials", Effect.sync(() => wms.parked), 3_000)
     yield* Effect.sleep("3 seconds")
-    yield* act("5 · an operator rotates bringg-wms's secret: the app is rebuilt with the new one and resumes")
+    yield* act("6 · an operator rotates bringg-wms's secret: the app is rebuilt with the new one and resumes")
     const okBeforeRotation = wms.ok
     yield* bringgApp(wms, newSecret)
     wms.parked = false
@@ -441,13 +191,13 @@ const demo = (narrator: Narrator) =>
     yield* Fiber.joinAll(workers)
     yield* Fiber.interrupt(heartbeat)
 
-    // 6. The summary.
+    // 7. The summary.
     const bringgStats = yield* bringg.stats
     const dhlStats = yield* dhl.stats
     const serverRequests = (app: DemoApp) =>
       (app.emulator === bringg ? bringgStats : dhlStats).tokenRequestsByClient[app.clientId] ?? 0
     const clientRequests = (app: DemoApp) => app.count("Fetched") + app.count("Refreshed") + app.count("Failed")
-    yield* act("6 · summary")
+    yield* act("7 · summary")
     const columns = [13, 9, 13, 24, 8, 10, 7, 12]
     const row = (cells: ReadonlyArray<string | number>) =>
       narrator.plain(
@@ -511,19 +261,19 @@ const demo = (narrator: Narrator) =>
         tracking.count("Fetched", "invalidated") === 1 && tracking.replays === 1
       ],
       [
-        "5 the regenerated secret: bringg-wms failed with InvalidCredentials only; after the rotation it works again",
+        "5, 6 the regenerated secret: bringg-wms failed with InvalidCredentials only; after the rotation it works again",
         wms.invalidCredentials === 1 && wms.failed === 1 && wms.ok > okBeforeRotation && !wms.parked
       ],
       [
-        "6 token requests counted by the servers = token events seen by the apps",
+        "7 token requests counted by the servers = token events seen by the apps",
         apps.every((app) => serverRequests(app) === clientRequests(app))
       ],
       [
-        "6 API requests counted by the servers = calls ok + 401s seen by the apps (the failed call was refused)",
+        "7 API requests counted by the servers = calls ok + 401s seen by the apps (the failed call was refused)",
         served(bringg, bringgStats) && served(dhl, dhlStats)
       ],
       [
-        `6 every issued token was seen (${narrator.tokens.size} of ${issued}), and none of them nor any of the ` +
+        `7 every issued token was seen (${narrator.tokens.size} of ${issued}), and none of them nor any of the ` +
         `${narrator.secrets.size} secrets is in the ${narrator.transcript.length} lines above`,
         narrator.tokens.size === issued && leaks === 0
       ]
@@ -536,9 +286,12 @@ const demo = (narrator: Narrator) =>
 
 const program = Effect.gen(function*() {
   const narrator = new Narrator(yield* Clock.currentTimeMillis)
+  // The managers log a failed background refresh at Warning and a caller's failed fetch at Debug; the demo narrates
+  // both from `events` and the callers' results, so of the library's log lines it prints only errors (a refresh that
+  // died), and every failure appears once.
   const logging = Layer.merge(
     Logger.replace(Logger.defaultLogger, narrator.logger),
-    Logger.minimumLogLevel(LogLevel.Warning)
+    Logger.minimumLogLevel(LogLevel.Error)
   )
   yield* demo(narrator).pipe(Effect.scoped, Effect.provide(logging))
 })

@@ -5,6 +5,7 @@
 import { AccessToken, TokenManager } from "@effect-oauth/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
@@ -54,7 +55,8 @@ const program = Effect.gen(function*() {
   )
 })
 
-Effect.runPromise(Effect.scoped(program)).catch((error) => {
+// The pretty logger `NodeRuntime.runMain` installs for `pnpm example` and `pnpm demo`: one log format for every script.
+Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(Logger.pretty))).catch((error) => {
   console.error(error)
   process.exit(1)
 })
