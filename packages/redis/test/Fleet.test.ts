@@ -5,6 +5,8 @@
 import * as Emulator from "@effect-oauth/testing/Emulator"
 import * as Fault from "@effect-oauth/testing/Fault"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -24,7 +26,11 @@ let single: Emulator.Handle
 let workers: Array<Fleet.Worker> = []
 
 const secretOf = (id: string) => `secret-of-${id}-Zq9`
-const client = (id: string, lifetime = "1 hour") => ({ id, secret: secretOf(id), tokenLifetime: lifetime })
+const client = (id: string, lifetime: Duration.DurationInput = "1 hour") => ({
+  id,
+  secret: secretOf(id),
+  tokenLifetime: lifetime
+})
 const app = (on: Emulator.Handle, id: string, shared: boolean, extra: Record<string, unknown> = {}) => ({
   config: {
     tokenUrl: on.tokenUrl,
@@ -35,6 +41,8 @@ const app = (on: Emulator.Handle, id: string, shared: boolean, extra: Record<str
     ...extra
   }
 })
+// Epoch milliseconds of the live clock (the emulator's request log uses the same).
+const now = () => Effect.runSync(Clock.currentTimeMillis)
 const requestsOf = async (on: Emulator.Handle, id: string) =>
   (await Effect.runPromise(on.stats)).tokenRequestsByClient[id] ?? 0
 const requestTimes = async (on: Emulator.Handle, id: string) =>
@@ -51,7 +59,7 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
         client("shared", "3 seconds"),
         client("unshared", "3 seconds"),
         client("reject"),
-        client("outage", "2 seconds"),
+        client("outage", "3 seconds"),
         client("kill")
       ]
     }))
@@ -159,4 +167,80 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
     assert.deepStrictEqual(Fleet.total(replies), { ok: N, failed: 0 })
     assert.strictEqual(await requestsOf(emulator, "reject"), 2)
   })
+
+  it(
+    "Redis killed mid-run: 0 failed calls, one outage event per process; restarted: back to one token per refresh",
+    async () => {
+      const own = await RedisServer.start()
+      try {
+        await Fleet.all(workers, "open", "outage", app(emulator, "outage", false, { redisUrl: own.url }))
+        const started = now()
+        const loop = Fleet.all(workers, "loop", "outage", { ms: 16_000, every: 200 }, 60_000)
+        await sleep(4_000)
+        await own.kill()
+        const killedAt = now() - started
+        await sleep(4_000)
+        await own.restart()
+        const restartedAt = now() - started
+        const replies = await loop
+        const times = (await requestTimes(emulator, "outage")).map((at) => at - started)
+        const during = times.filter((t) => t >= killedAt + 1_000 && t < restartedAt).length
+        const after = times.filter((t) => t >= restartedAt + 5_000 && t < 16_000).length
+        const events = replies.map((reply) => reply.events)
+        console.log(
+          `Redis outage from ${killedAt} to ${restartedAt} ms: calls ${JSON.stringify(Fleet.total(replies))}; token ` +
+            `requests ${times.length} in all, ${during} in the last ${
+              restartedAt - killedAt - 1_000
+            } ms of the outage, ` +
+            `${after} in the last ${16_000 - restartedAt - 5_000} ms after the restart; events ${
+              JSON.stringify(events)
+            }`
+        )
+        assert.strictEqual(Fleet.total(replies).failed, 0, Fleet.details(replies))
+        for (const event of events) {
+          assert.strictEqual(event["StoreUnavailable"], 1)
+          assert.strictEqual(event["StoreRecovered"], 1)
+        }
+        // Alone, the 8 processes refresh 8 times per refresh point (every 1.5 s); sharing again, once.
+        assert.isAtLeast(during, 8)
+        assert.isAtMost(after, Math.ceil((16_000 - restartedAt - 5_000) / 1_500) + 1)
+      } finally {
+        await own.stop()
+      }
+    },
+    90_000
+  )
+
+  it(
+    "the lease holder SIGKILLed in the middle of its token request: another process fetches once the lease ends",
+    async () => {
+      const holder = await Fleet.spawnWorker()
+      try {
+        const config = app(emulator, "kill", true, { leaseMillis: 2_000 })
+        await holder.send("open", "kill", config)
+        await workers[0]!.send("open", "kill", config)
+        await Effect.runPromise(emulator.injectFault(Fault.latency("60 seconds")))
+        const holding = holder.send("get", "kill", { n: 1 }, 90_000).catch(() => undefined)
+        for (let i = 0; i < 100 && (await requestsOf(emulator, "kill")) === 0; i++) await sleep(100)
+        assert.strictEqual(await requestsOf(emulator, "kill"), 1, "the holder's token request reached the emulator")
+        // The other process finds the lease taken and waits for the holder's token...
+        const waiting = workers[0]!.send("get", "kill", { n: 1 }, 20_000)
+        await sleep(300)
+        await holder.kill()
+        const killed = now()
+        await holding
+        // ...which never comes: once the lease runs out it takes it and fetches (well before the manager's own 60 s
+        // bound on waiting for a lease holder, and the 20 s bound of this request).
+        const reply = await waiting
+        const waited = now() - killed
+        console.log(`lease holder killed: another process had a token ${waited} ms later (lease time 2000 ms)`)
+        assert.strictEqual(reply.ok, 1)
+        assert.strictEqual(await requestsOf(emulator, "kill"), 2)
+      } finally {
+        await holder.kill()
+        await Effect.runPromise(emulator.clearFaults)
+      }
+    },
+    60_000
+  )
 })
