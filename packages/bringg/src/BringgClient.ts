@@ -44,7 +44,8 @@ export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient
  *   write APIs, 4 hours for read APIs). Expiry always follows the response's `expires_in`.
  * - `timeout`: per token request, default 10 seconds.
  * - `policy`: refresh policy overrides (see core's `RefreshPolicy`).
- * - `name`: labels the token manager's logs, spans and metrics, default `bringg`; give each app its own.
+ * - `name`: labels the token manager's logs and spans, default `bringg`; give each app its own.
+ * - `metricsLabel`: the `manager` label of the token metrics, default the `name`.
  * - `store`: where the token lives, default in memory.
  * - `clockSkewWarning`: log a warning when Bringg's `created_at` is further than this from the local clock,
  *   default 60 seconds (the skew is always reported in the token events and the fetch span).
@@ -52,7 +53,7 @@ export class BringgClient extends Context.Tag("@effect-oauth/bringg/BringgClient
  * @since 0.1.0
  * @category models
  */
-export type Options = BringgProvider.Location & BringgProvider.Options & AppOptions & {
+export type Options = BringgProvider.Location & BringgProvider.Options & Provider.ClientOptions & {
   readonly ttl?: Seconds | undefined
 }
 
@@ -64,15 +65,6 @@ export type Options = BringgProvider.Location & BringgProvider.Options & AppOpti
  * @category models
  */
 export type Seconds = Duration.Duration | `${number} ${Duration.Unit}`
-
-/**
- * The per-app options of core's `Provider.AppOptions` a Bringg app takes: credentials, `timeout`, `policy`, `name`,
- * `metricsLabel`, `store`, `clockSkewWarning` (Bringg's token request has no scope, audience or resource).
- *
- * @since 0.1.0
- * @category models
- */
-export type AppOptions = Omit<Provider.AppOptions, "scope" | "audience" | "resource" | "extraParams">
 
 /**
  * Builds one Bringg app: its token endpoint, its token manager (whose refresh fiber runs in the current scope) and

@@ -96,6 +96,16 @@ export interface Options {
 export interface AppOptions extends Credentials, Options {}
 
 /**
+ * The per-app part of a provider package's options (`BringgClient.Options`, `DhlEcommerceClient.Options`): the
+ * credentials, `timeout` and the manager's `Options`. A provider whose token request takes no scope, audience,
+ * resource or extra fields from the user builds its options on it and hands them to `make` as they are.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientOptions extends Omit<AppOptions, "scope" | "audience" | "resource" | "extraParams"> {}
+
+/**
  * One connected app: its authorized client (relative request URLs go under the provider's API base URL; an absolute
  * URL is sent as it is, with the token only when its origin is listed) and its token manager (for `events`, a forced
  * `refresh`, or a readiness check with `get`).

@@ -39,15 +39,16 @@ export class DhlEcommerceClient extends Context.Tag("@effect-oauth/dhl/DhlEcomme
  * - `baseUrl`: replaces the environment's base URL (a proxy, or the emulator in tests); `https:`, plain `http:`
  *   only on a loopback host. Give `environment`, `baseUrl` or both.
  * - `policy`: refresh policy overrides over `DhlEcommerceProvider.refreshPolicy`.
- * - `name`: labels the token manager's logs, spans and metrics; default `dhl-ecommerce-<environment>`, or
+ * - `name`: labels the token manager's logs and spans; default `dhl-ecommerce-<environment>`, or
  *   `dhl-ecommerce-<host of baseUrl>` without an environment. Give each app its own when a program holds several.
- * - `metricsLabel`, `store`, `clockSkewWarning`: as in core's `Provider.Options`.
+ * - `metricsLabel` (the `manager` label of the token metrics), `store`, `clockSkewWarning`: as in core's
+ *   `Provider.Options`.
  * - `timeout`: per token request; default 10 seconds.
  *
  * @since 0.1.0
  * @category models
  */
-export type Options = AppOptions & Location
+export type Options = Provider.ClientOptions & Location
 
 /**
  * Where the app's DHL API lives: an `environment`, a `baseUrl`, or both (the base URL then wins).
@@ -58,15 +59,6 @@ export type Options = AppOptions & Location
 export type Location =
   | { readonly environment: DhlEcommerceProvider.Environment; readonly baseUrl?: string | URL | undefined }
   | { readonly environment?: DhlEcommerceProvider.Environment | undefined; readonly baseUrl: string | URL }
-
-/**
- * The per-app options of core's `Provider.AppOptions` a DHL eCommerce app takes: credentials, `timeout`, `policy`,
- * `name`, `metricsLabel`, `store`, `clockSkewWarning`.
- *
- * @since 0.1.0
- * @category models
- */
-export type AppOptions = Omit<Provider.AppOptions, "scope" | "audience" | "resource" | "extraParams">
 
 // The provider of `make`'s location, checked at run time too (options may come from JavaScript or a config).
 const provider = (options: unknown): Either.Either<Provider.Provider, ConfigError.ConfigError> => {
