@@ -219,14 +219,15 @@ export const layer = (options: Options): Layer.Layer<Emulator, HttpServerError.S
   Layer.scoped(Emulator, make(options))
 
 /**
- * Runs an emulator until interrupted, logging its base URL, token URL and registered client ids: the standalone
- * mode behind `bin.ts` and the CLI.
+ * Runs an emulator until interrupted, logging its base URL, token URL and registered client ids, then one line per
+ * request (as `logRequests`): an emulator for a program of your own. The `effect-oauth emulator` command of
+ * `@effect-oauth/cli` is the ready standalone one.
  *
  * @since 0.1.0
  */
 export const serve = (options: Options): Effect.Effect<never, HttpServerError.ServeError> =>
   Effect.scoped(Effect.gen(function*() {
-    const emulator = yield* make(options)
+    const emulator = yield* make({ ...options, logRequests: options.logRequests ?? true })
     const clientIds = (options.clients ?? []).map((client) => client.id)
     yield* Effect.logInfo(`${options.provider} emulator listening on ${emulator.baseUrl}`).pipe(
       Effect.annotateLogs({ tokenUrl: emulator.tokenUrl, clients: clientIds.join(", ") })
