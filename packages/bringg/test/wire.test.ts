@@ -26,7 +26,7 @@ const variants: ReadonlyArray<{
   readonly fields: Readonly<Record<string, string>>
 }> = [
   {
-    label: "default: multipart body with the credentials (the seed's curl -F)",
+    label: "default: multipart body with the credentials (the curl -F of Bringg's guide)",
     options: {},
     contentType: /^multipart\/form-data; boundary=/,
     encoding: "multipart",
