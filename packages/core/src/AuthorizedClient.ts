@@ -33,10 +33,12 @@ export type Service = HttpClient.HttpClient.With<HttpClientError.HttpClientError
 export class AuthorizedClient extends Context.Tag("@effect-oauth/core/AuthorizedClient")<AuthorizedClient, Service>() {}
 
 /**
- * Whether the response says the access token was refused. It may read the body (DHL answers 401 with a problem
- * titled `Access token expired`): the body is then buffered, and the caller can still read it in any form when the
- * response is not a rejection. A failure to read the body reaches the caller; catch it inside the predicate to treat
- * an unreadable body as "not rejected".
+ * Whether the response says the access token was refused. It may read the body (DHL can answer a 400 or 403 with a
+ * problem titled `Access token expired`): the body is then read whole into memory, with no limit of the library's,
+ * and the caller can still read it in any form when the response is not a rejection, so read it only for the
+ * statuses where the provider puts its verdict in the body. A failure to read the body reaches the caller; catch it
+ * inside the predicate to treat an unreadable body as "not rejected". A predicate that answers from the status
+ * alone leaves the body unread: a rejected one is then drained within 64 KiB and 1 second.
  *
  * @since 0.1.0
  * @category models
