@@ -93,7 +93,7 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
       assert.notMatch(printed, tokenLike)
     }))
 
-  it.effect("token oauth reads OAUTH_* and --scope, then prints the granted scope", () =>
+  it.effect("token oauth reads OAUTH_* with flags over them; --scope is sent", () =>
     Effect.gen(function*() {
       const { baseUrl } = yield* OAuth
       const result = yield* run(["token", "oauth", "--token-url", `${baseUrl}/oauth/token`, "--json"], {
@@ -103,6 +103,13 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
       const body = JSON.parse(result.stdout)
       assert.strictEqual(body.lifetimeSeconds, 900)
       assert.strictEqual(body.serverClockSkewMillis, null) // no created_at outside Bringg
+
+      // --scope reaches the token request: this client may request no scope, so the server refuses it.
+      const scoped = yield* run(["token", "oauth", "--token-url", `${baseUrl}/oauth/token`, "--scope", "orders:read"], {
+        env: { OAUTH_CLIENT_ID: "app", OAUTH_CLIENT_SECRET: secret }
+      })
+      assert.strictEqual(scoped.exitCode, 6, scoped.stderr)
+      assert.match(scoped.stderr, /^effect-oauth token: TokenRequestRejected: .*invalid_scope/)
     }), 60_000)
 
   it.effect("bad emulator options exit 2 with one line", () =>

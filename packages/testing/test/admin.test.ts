@@ -2,9 +2,12 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
 import * as Emulator from "../src/Emulator.js"
-import { bearer, form, getWith, json, postWith, send } from "./utils.js"
+import { bearer, forkUntilSleeping, form, getWith, json, postWith, send } from "./utils.js"
 
 const app = { id: "app", secret: "app-secret-9f3k" }
 const other = { id: "other", secret: "other-secret-2b7q" }
@@ -91,6 +94,17 @@ layer(FetchHttpClient.layer)("admin API", (it) => {
       const invalid = yield* admin(emulator, "/faults", { type: "status", status: 42 })
       assert.strictEqual(invalid.status, 400)
       assert.match(invalid.body.error, /status/)
+    }))
+
+  it.scoped("latency from JSON delays the answer on the emulator's Clock", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ provider: "rfc6749", clients: [app] })
+      assert.strictEqual((yield* admin(emulator, "/faults", { type: "latency", seconds: 30 })).status, 201)
+      const fiber = yield* forkUntilSleeping(form(emulator.tokenUrl, credentials(app)))
+      yield* TestClock.adjust("29 seconds")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual((yield* Fiber.join(fiber)).status, 200)
     }))
 
   it.scoped("logs one line per request with tokens by serial number, never a secret or a token", () =>
