@@ -34,11 +34,12 @@ export class AuthorizedClient extends Context.Tag("@effect-oauth/core/Authorized
 
 /**
  * Whether the response says the access token was refused. It may read the body (DHL can answer a 400 or 403 with a
- * problem titled `Access token expired`): the body is then read whole into memory, with no limit of the library's,
- * and the caller can still read it in any form when the response is not a rejection, so read it only for the
- * statuses where the provider puts its verdict in the body. A failure to read the body reaches the caller; catch it
- * inside the predicate to treat an unreadable body as "not rejected". A predicate that answers from the status
- * alone leaves the body unread: a rejected one is then drained within 64 KiB and 1 second.
+ * problem titled `Access token expired`): the body is then read into memory, at most 1 MiB within 10 seconds (past
+ * either limit the read fails, for the predicate and the caller alike), and the caller can still read it in any form
+ * when the response is not a rejection; so read it only for the statuses where the provider puts its verdict in the
+ * body. A failure to read the body reaches the caller; catch it inside the predicate to treat an unreadable body as
+ * "not rejected". A predicate that answers from the status alone leaves the body unread: a rejected one is then
+ * drained within 64 KiB and 1 second.
  *
  * @since 0.1.0
  * @category models

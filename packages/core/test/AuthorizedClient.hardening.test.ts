@@ -24,13 +24,19 @@ const clients: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient
 ]
 
 // An authorized client over the HttpClient in context, for `origins`, with tokens `token-<n>` from a fake endpoint.
-const authorized = (origins: ReadonlyArray<string>) =>
+const authorized = (origins: ReadonlyArray<string>, isTokenRejected?: AuthorizedClient.IsTokenRejected) =>
   Effect.gen(function*() {
     const fake = yield* makeFakeEndpoint(3600)
     const manager = yield* TokenManager.make(fake.endpoint)
-    const client = yield* AuthorizedClient.make(yield* HttpClient.HttpClient, manager, { origins })
+    const client = yield* AuthorizedClient.make(yield* HttpClient.HttpClient, manager, { origins, isTokenRejected })
     return { client, fake }
   })
+
+// As DHL's: a 400 is a rejection when its body says so; a body that cannot be read is no rejection.
+const readsBody: AuthorizedClient.IsTokenRejected = (response) =>
+  response.status === 401 ||
+  (response.status === 400 &&
+    Effect.orElseSucceed(Effect.map(response.text, (text) => text.includes("Access token expired")), () => false))
 
 // Token 1 is refused with a 401 whose body `write` sends; any later token is accepted.
 const rejectFirst = (write: HttpTestServer.Reply & { readonly status: 401 }): HttpTestServer.Handler => (request) =>
@@ -88,6 +94,37 @@ describe("AuthorizedClient, hostile resource servers", () => {
         }
         assert.strictEqual(yield* Fiber.join(fiber), "ok /orders")
         assert.strictEqual((yield* fake.requests).length, 2)
+      })))
+
+    it.scoped(`${name}: a predicate reading an endless 400 body stops at 1 MiB; the caller gets a typed read error`, () =>
+      run(Effect.gen(function*() {
+        const chunk = Buffer.alloc(16 * 1024, "x")
+        const api = yield* HttpTestServer.make(() => ({ status: 400, write: HttpTestServer.pump(() => chunk) }))
+        const { client, fake } = yield* authorized([api.origin], readsBody)
+        const response = yield* client.get(`${api.origin}/orders`)
+        assert.strictEqual(response.status, 400)
+        const error = yield* Effect.flip(response.text)
+        assert.strictEqual(error.reason, "Decode")
+        assert.include(error.message, "exceeds 1048576 bytes")
+        assert.strictEqual((yield* fake.requests).length, 1)
+      })))
+
+    it.scoped(`${name}: a predicate reading a 400 body that drips forever gives up after 10 seconds`, () =>
+      run(Effect.gen(function*() {
+        const started = yield* Deferred.make<void>()
+        const api = yield* HttpTestServer.make(() => ({
+          status: 400,
+          write: HttpTestServer.drip(" ", 5, () => Deferred.unsafeDone(started, Exit.void))
+        }))
+        const { client } = yield* authorized([api.origin], readsBody)
+        const fiber = yield* Effect.fork(Effect.flatMap(client.get(`${api.origin}/orders`), (r) => Effect.flip(r.text)))
+        yield* Deferred.await(started)
+        while (Option.isNone(yield* Fiber.poll(fiber))) {
+          yield* TestClock.adjust("1 second")
+          yield* Effect.yieldNow()
+        }
+        const error = yield* Fiber.join(fiber)
+        assert.include(error.message, "not read within 10 seconds")
       })))
 
     it.scoped(`${name}: a refused connection fails with a RequestError that shows no token anywhere`, () =>

@@ -3,6 +3,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Inspectable from "effect/Inspectable"
 import * as Stream from "effect/Stream"
@@ -85,10 +86,25 @@ export class ResponseView extends Inspectable.Class implements HttpClientRespons
 }
 
 /**
+ * The most of a body `BufferedResponse` reads into memory for an `isTokenRejected` predicate.
+ *
+ * @internal
+ */
+export const maxBufferedBytes = 1024 * 1024
+
+/**
+ * How long `BufferedResponse` may take to read a body for an `isTokenRejected` predicate.
+ *
+ * @internal
+ */
+export const bufferTimeout: Duration.Duration = Duration.seconds(10)
+
+/**
  * A `ResponseView` whose body is read once, on first use, and then served from memory to every accessor: the
  * `isTokenRejected` predicate can read it (`json`, `text`, …) and the caller can still read it afterwards in any form,
  * which the platform's responses do not allow (after `text`, `arrayBuffer` and `stream` fail). `read` says whether
- * anything touched the body: if not, the caller gets a plain view and can stream the body.
+ * anything touched the body: if not, the caller gets a plain view and can stream the body. The read is bounded by
+ * `maxBufferedBytes` and `bufferTimeout`.
  *
  * @internal
  */
@@ -98,7 +114,39 @@ export class BufferedResponse extends ResponseView {
 
   private get body(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
     this.read = true
-    return this.cachedBody ??= Effect.runSync(Effect.cached(this.hide(this.original.arrayBuffer)))
+    return this.cachedBody ??= Effect.runSync(Effect.cached(this.readBounded))
+  }
+
+  // The whole body, at most `maxBufferedBytes` within `bufferTimeout`: a server cannot make the library's own read
+  // grow without bound or hang. Past either limit the read fails, for the predicate and the caller alike.
+  private get readBounded(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    const tooLong = (description: string) =>
+      new HttpClientError.ResponseError({ request: this.request, response: this, reason: "Decode", description })
+    return super.stream.pipe(
+      Stream.runForEachWhile((chunk) =>
+        Effect.sync(() => {
+          size += chunk.length
+          if (size <= maxBufferedBytes) chunks.push(chunk)
+          return size <= maxBufferedBytes
+        })
+      ),
+      Effect.timeoutFail({
+        duration: bufferTimeout,
+        onTimeout: () => tooLong(`the body was not read within ${Duration.toSeconds(bufferTimeout)} seconds`)
+      }),
+      Effect.flatMap(() => {
+        if (size > maxBufferedBytes) return Effect.fail(tooLong(`the body exceeds ${maxBufferedBytes} bytes`))
+        const bytes = new Uint8Array(size)
+        let offset = 0
+        for (const chunk of chunks) {
+          bytes.set(chunk, offset)
+          offset += chunk.length
+        }
+        return Effect.succeed(bytes.buffer)
+      })
+    )
   }
 
   private decode<A, B>(
