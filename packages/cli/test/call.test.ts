@@ -22,7 +22,7 @@ const env = (baseUrl: string) => ({
 const stats = (baseUrl: string) =>
   Effect.map(admin(baseUrl, "/stats", undefined, "GET"), (reply) => reply.body as Record<string, number>)
 
-layer(Emulators, { timeout: 60_000 })("effect-oauth call", (it) => {
+layer(Emulators, { timeout: 120_000 })("effect-oauth call", (it) => {
   it.effect("prints status, headers and body of one authorized call", () =>
     Effect.gen(function*() {
       const { baseUrl } = yield* Dhl
@@ -41,7 +41,7 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth call", (it) => {
       })
       assert.notMatch(result.stdout, tokenLike)
       assert.notInclude(result.stdout + result.stderr, secret)
-    }), 60_000)
+    }), 120_000)
 
   it.effect(
     "a revoked token: one 401, one new token, the call replayed and answered 200",
@@ -67,7 +67,7 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth call", (it) => {
         assert.notMatch(result.stdout + result.stderr, tokenLike)
         assert.notInclude(result.stdout + result.stderr, secret)
       }),
-    60_000
+    120_000
   )
 
   it.effect("exit 7 when the API refuses the fresh token too", () =>
@@ -80,7 +80,7 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth call", (it) => {
       assert.strictEqual(result.stdout, "")
       assert.match(result.stderr, /^effect-oauth call: AccessTokenRejected: GET .*\/tracking\/v4\/package .*401/)
       assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1)
-    }), 60_000)
+    }), 120_000)
 
   it.effect(
     "usage errors exit 2 with one line: a bad method, a header carrying a token, a flag of another provider",
@@ -100,6 +100,6 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth call", (it) => {
           assert.match(result.stderr, message)
         }
       }),
-    60_000
+    120_000
   )
 })

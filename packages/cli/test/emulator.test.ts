@@ -28,7 +28,7 @@ const api = (baseUrl: string, accessToken: unknown) =>
     return { status: response.status, body: await response.json() as Record<string, unknown> }
   })
 
-layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
+layer(Emulators, { timeout: 120_000 })("effect-oauth emulator", (it) => {
   it.effect("prints where it listens, its admin API and its options", () =>
     Effect.gen(function*() {
       const { baseUrl, lines } = yield* OAuth
@@ -110,7 +110,7 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
       })
       assert.strictEqual(scoped.exitCode, 6, scoped.stderr)
       assert.match(scoped.stderr, /^effect-oauth token: TokenRequestRejected: .*invalid_scope/)
-    }), 60_000)
+    }), 120_000)
 
   it.effect("bad emulator options exit 2 with one line", () =>
     Effect.gen(function*() {
@@ -126,14 +126,15 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth emulator", (it) => {
         assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1, result.stderr)
         assert.match(result.stderr, message)
       }
-    }), 60_000)
+    }), 120_000)
 })
 
-layer(platform, { timeout: 60_000 })("effect-oauth --help and usage errors", (it) => {
+layer(platform, { timeout: 120_000 })("effect-oauth --help and usage errors", (it) => {
   it.effect(
     "--help on every command: exit 0, usage on stdout, no colour codes when piped",
     () =>
       Effect.gen(function*() {
+        const help: Record<string, string> = {}
         for (const command of [[], ["token"], ["call"], ["emulator"]]) {
           const result = yield* run([...command, "--help"])
           assert.strictEqual(result.exitCode, 0, result.stderr)
@@ -141,15 +142,18 @@ layer(platform, { timeout: 60_000 })("effect-oauth --help and usage errors", (it
           assert.include(result.stdout, "USAGE")
           assert.include(result.stdout, `$ ${command[0] ?? "effect-oauth"}`)
           assert.notInclude(result.stdout, "\u001b[")
+          help[command[0] ?? "root"] = result.stdout
         }
-        const root = yield* run(["--help"])
-        for (const command of ["token", "call", "emulator"]) assert.include(root.stdout, `- ${command} `)
-        const token = yield* run(["token", "--help"])
+        for (const command of ["token", "call", "emulator"]) assert.include(help["root"], `- ${command} `)
         for (const flag of ["--secret-stdin", "--show-token", "--json", "--verbose", "--token-url", "--scope"]) {
-          assert.include(token.stdout, flag)
+          assert.include(help["token"], flag)
+        }
+        for (const flag of ["--data", "--header", "<METHOD>", "<path>"]) assert.include(help["call"], flag)
+        for (const flag of ["--client", "--lifetime", "--one-token-per-client", "--port"]) {
+          assert.include(help["emulator"], flag)
         }
       }),
-    60_000
+    120_000
   )
 
   it.effect(
@@ -171,6 +175,6 @@ layer(platform, { timeout: 60_000 })("effect-oauth --help and usage errors", (it
           assert.notInclude(result.stderr, "s3cr3t-on-argv")
         }
       }),
-    60_000
+    120_000
   )
 })

@@ -46,7 +46,7 @@ const onTerminal = (baseUrl: string) =>
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
-layer(Emulators, { timeout: 60_000 })("effect-oauth on a terminal", (it) => {
+layer(Emulators, { timeout: 120_000 })("effect-oauth on a terminal", (it) => {
   it.effect.skipIf(script === undefined)("prompts for the secret without echoing it", () =>
     Effect.gen(function*() {
       const { baseUrl } = yield* Bringg
@@ -55,5 +55,5 @@ layer(Emulators, { timeout: 60_000 })("effect-oauth on a terminal", (it) => {
       assert.include(screen, "BRINGG_CLIENT_SECRET")
       assert.match(screen, /token type\s+Bearer/)
       assert.notInclude(screen, secret)
-    }), 60_000)
+    }), 120_000)
 })

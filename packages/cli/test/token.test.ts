@@ -107,7 +107,7 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth token", (it) => {
         assert.strictEqual(errors.length, 1, result.stderr)
         assert.match(errors[0]!.replace(/^effect-oauth token: /, ""), message)
         assert.notInclude(result.stderr, secret)
-      }), 60_000)
+      }), 120_000)
   }
 
   it.effect(
@@ -126,6 +126,6 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth token", (it) => {
         assert.notInclude(result.stderr, secret)
         assert.notMatch(result.stderr, tokenLike)
       }),
-    60_000
+    120_000
   )
 })
