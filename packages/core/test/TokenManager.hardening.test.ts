@@ -252,9 +252,14 @@ describe("TokenManager: use after close fails fast (9.7)", () => {
       const manager = yield* Scope.extend(TokenManager.make(fake.endpoint, { name: "closed-one" }), scope)
       const token = yield* manager.get
       yield* Scope.close(scope, Exit.void)
-      for (const call of [manager.get, manager.refresh, manager.invalidate(token)]) {
+      const calls: ReadonlyArray<Effect.Effect<unknown, unknown>> = [
+        manager.get,
+        manager.refresh,
+        manager.invalidate(token)
+      ]
+      for (const call of calls) {
         const exit = yield* within("1 second", call)
-        assert.isTrue(Exit.isFailure(exit) && Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
         assert.include(String(exit), "closed-one")
         assert.include(String(exit), "after its scope closed")
       }
