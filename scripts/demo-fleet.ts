@@ -15,12 +15,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import * as net from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import * as RedisServer from "./redis-server.js"
 
 const WORKERS = 4
 const SECONDS = 20
@@ -80,38 +77,6 @@ const worker = (config: WorkerConfig) =>
     console.log(`@@${JSON.stringify({ ok, failed })}`)
   })).pipe(Effect.provide(NodeHttpClient.layerUndici))
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer().once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => typeof address === "object" && address !== null ? resolve(address.port) : reject())
-    })
-  })
-
-// A throwaway redis-server: loopback only, no persistence, in a temporary directory.
-const startRedis = async (path: string) => {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), "demo-fleet-"))
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
-  const child = spawn(path, args, { stdio: ["ignore", "pipe", "inherit"] })
-  await new Promise<void>((resolve, reject) => {
-    let output = ""
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes("Ready to accept connections")) resolve()
-    })
-    child.once("exit", () => reject(new Error(`redis-server exited:\n${output}`)))
-  })
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: () => {
-      child.kill("SIGKILL")
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
-
 const runWorker = (config: WorkerConfig) =>
   new Promise<{ ok: number; failed: number }>((resolve, reject) => {
     const child: ChildProcess = spawn(
@@ -137,20 +102,11 @@ const runWorker = (config: WorkerConfig) =>
   })
 
 const main = async () => {
-  let redisServer: string | undefined
-  try {
-    redisServer = execFileSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" }).trim() || undefined
-  } catch {
-    redisServer = undefined
-  }
-  if (redisServer === undefined) {
-    console.log(
-      "pnpm demo:fleet needs a local redis-server, and none is installed.\n" +
-        "Install one (apt-get install -y redis-server, or brew install redis) and run it again."
-    )
+  const redis = await RedisServer.start()
+  if (redis === undefined) {
+    console.log(`pnpm demo:fleet needs a local redis-server, and none is installed: ${RedisServer.installHint}.`)
     return
   }
-  const redis = await startRedis(redisServer)
   try {
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       const emulator = yield* Emulator.make({
