@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { createClient } from "redis"
 import * as Codec from "./internal/codec.js"
@@ -145,6 +146,7 @@ export const make: (options: Options) => Effect.Effect<TokenStore.Service, Confi
           catch: (error) =>
             new TokenStore.StoreUnavailable({ detail: `redis ${operation} failed: ${errorName(error)}` })
         }).pipe(
+          Effect.withSpan(`RedisTokenStore.${operation}`, { kind: "client" }),
           Effect.timeoutFail({
             duration: Duration.millis(settings.commandMillis),
             onTimeout: () =>
@@ -153,19 +155,28 @@ export const make: (options: Options) => Effect.Effect<TokenStore.Service, Confi
               })
           })
         ),
-      subscribe: (channel, listener) => {
-        const onMessage = (message: string) => listener(message)
-        return Effect.tryPromise(() => subscriber.subscribe(channel, onMessage)).pipe(
-          Effect.timeout(Duration.millis(settings.connectMillis)),
-          Effect.catchAll((error) =>
-            Effect.logWarning(
-              `RedisTokenStore: no change subscription yet (${errorName(error)}); managers poll every ` +
-                `${settings.pollMillis} ms while waiting for another process's token`
-            )
-          ),
-          Effect.as(ignore(() => subscriber.unsubscribe(channel, onMessage), settings.commandMillis))
-        )
-      }
+      // Subscribes for the slot's scope. A failed attempt (Redis down when the slot opens) is retried every
+      // `pollInterval` in the background (node-redis resubscribes by itself only what was once subscribed); until
+      // then managers wait at most `pollInterval` for another process's token.
+      subscribe: (channel, listener) =>
+        Effect.gen(function*() {
+          const onMessage = (message: string) => listener(message)
+          const attempt = Effect.tryPromise(() => subscriber.subscribe(channel, onMessage)).pipe(
+            Effect.timeout(Duration.millis(settings.connectMillis))
+          )
+          yield* Effect.addFinalizer(() =>
+            ignore(() => subscriber.unsubscribe(channel, onMessage), settings.commandMillis)
+          )
+          const first = yield* Effect.either(attempt)
+          if (first._tag === "Right") return
+          yield* Effect.logWarning(
+            `RedisTokenStore: no change subscription yet (${errorName(first.left)}); retrying every ` +
+              `${settings.pollMillis} ms, and managers look at Redis at least that often while waiting`
+          )
+          yield* Effect.forkScoped(
+            Effect.retry(attempt, Schedule.spaced(Duration.millis(settings.pollMillis))).pipe(Effect.ignore)
+          )
+        })
     }
 
     return TokenStore.TokenStore.of({

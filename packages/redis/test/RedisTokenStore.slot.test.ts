@@ -5,8 +5,10 @@ import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import { dump, makeToken, rawClient, skewedClock, uniquePrefix } from "./utils/helpers.js"
@@ -208,5 +210,30 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.strictEqual(timeout._tag, "StoreUnavailable")
       assert.include(timeout.detail, "200 ms")
       assert.isTrue(Option.isNone(yield* live.get))
+    }))
+
+  it.scopedLive("Redis down when the store starts: it builds, fails fast, and shares (announcements too) once Redis is up", () =>
+    Effect.gen(function*() {
+      const port = yield* Effect.promise(() => RedisServer.freePort())
+      const url = `redis://127.0.0.1:${port}`
+      const late = yield* RedisTokenStore.make({ url, connectTimeout: "200 millis", pollInterval: "200 millis" })
+      const slot = yield* late.slot(KEY)
+      assert.strictEqual((yield* Effect.flip(slot.get))._tag, "StoreUnavailable")
+      yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start(port)), (s) => Effect.promise(() => s.stop()))
+      // node-redis reconnects by itself (at most a second between attempts); bounded wait.
+      yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+      const other = yield* openSlot({ prefix: "effect-oauth:", url })
+      const change = yield* Effect.fork(nextChange(slot))
+      // The subscription that failed at start is retried every pollInterval: publish until it hears one.
+      for (let i = 0; i < 50 && (yield* Fiber.poll(change))._tag === "None"; i++) {
+        const claim = yield* other.claim
+        if (claim._tag === "Claimed") {
+          yield* other.publish(makeToken(`late-${i}`, yield* Clock.currentTimeMillis, 60_000), claim.lease)
+        }
+        yield* Effect.sleep("200 millis")
+      }
+      const heard = yield* Fiber.join(change)
+      assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
+      assert.isTrue(Option.isSome(yield* slot.get))
     }))
 })

@@ -20,8 +20,7 @@ import * as Scripts from "./scripts.js"
 
 /**
  * What a slot needs of the store: `run` evaluates a script (bounded, typed failure); `subscribe` listens on a
- * channel until the returned effect is run (it never fails: without a subscription, waiters look again after
- * `pollInterval`).
+ * channel for the scope (it never fails: until a subscription succeeds, waiters look again after `pollInterval`).
  *
  * @internal
  */
@@ -32,10 +31,7 @@ export interface Connection {
     keys: Array<string>,
     args: Array<string>
   ) => Effect.Effect<unknown, TokenStore.StoreUnavailable>
-  readonly subscribe: (
-    channel: string,
-    listener: (message: string) => void
-  ) => Effect.Effect<Effect.Effect<void>>
+  readonly subscribe: (channel: string, listener: (message: string) => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** @internal */
@@ -140,12 +136,9 @@ export const make = (
       }).pipe(Effect.catchAllDefect(() => Effect.succeedNone))
 
     const messages = yield* Effect.acquireRelease(Queue.sliding<string>(64), Queue.shutdown)
-    yield* Effect.acquireRelease(
-      connection.subscribe(names.channel, (message) => {
-        Queue.unsafeOffer(messages, message)
-      }),
-      (unsubscribe) => unsubscribe
-    )
+    yield* connection.subscribe(names.channel, (message) => {
+      Queue.unsafeOffer(messages, message)
+    })
     const changes = Stream.fromQueue(messages).pipe(Stream.mapEffect(decodeMessage), Stream.filterMap((x) => x))
 
     return { get, claim, publish, release, invalidate, changes } satisfies TokenStore.Slot

@@ -97,21 +97,22 @@ const exited = (child: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once("exit", () => resolve()))
 
-/** Starts `redis-server` on a free loopback port. */
-export const start = async (): Promise<RedisServer> => {
-  const port = await freePort()
+/** Starts `redis-server` on `port` (default: a free loopback port). */
+export const start = async (port?: number): Promise<RedisServer> => {
+  port ??= await freePort()
   const dir = mkdtempSync(join(tmpdir(), "effect-oauth-redis-"))
   let child = await startProcess(port, dir)
+  const fixedPort = port
   const kill = async () => {
     child.kill("SIGKILL")
     await exited(child)
   }
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
+    port: fixedPort,
+    url: `redis://127.0.0.1:${fixedPort}`,
     kill,
     restart: async () => {
-      child = await startProcess(port, dir)
+      child = await startProcess(fixedPort, dir)
     },
     pause: () => {
       child.kill("SIGSTOP")
