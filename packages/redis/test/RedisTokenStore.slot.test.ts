@@ -68,6 +68,10 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.deepStrictEqual(Option.map(change, value), Option.some(Option.some("token-1")))
       // Publishing gave the lease up.
       assert.strictEqual((yield* a.claim)._tag, "Claimed")
+      // Publishing with a lease one no longer holds stores the token but leaves the new holder's lease alone.
+      yield* b.publish(makeToken("token-2", now, 60_000), second.lease)
+      assert.strictEqual((yield* b.claim)._tag, "Busy")
+      assert.deepStrictEqual(value(yield* b.get), Option.some("token-2"))
     }))
 
   it.scopedLive("a claim after someone else published since this slot's read is Busy: read again, not fetch", () =>
