@@ -4,7 +4,7 @@
  */
 import * as Emulator from "@effect-oauth/testing/Emulator"
 import * as Fault from "@effect-oauth/testing/Fault"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -23,6 +23,7 @@ const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) => Effect.runPromis
 let redis: RedisServer.RedisServer
 let emulator: Emulator.Handle
 let single: Emulator.Handle
+let lease: Emulator.Handle
 let workers: Array<Fleet.Worker> = []
 
 const secretOf = (id: string) => `secret-of-${id}-Zq9`
@@ -59,8 +60,7 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
         client("shared", "3 seconds"),
         client("unshared", "3 seconds"),
         client("reject"),
-        client("outage", "3 seconds"),
-        client("kill")
+        client("outage", "3 seconds")
       ]
     }))
     single = await run(Emulator.make({
@@ -68,8 +68,21 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
       oneTokenPerClient: true,
       clients: [client("single", "4 seconds"), client("single-unshared", "4 seconds")]
     }))
+    // Its own emulator: an injected fault applies to the next token request of any client.
+    lease = await run(Emulator.make({ provider: "rfc6749", clients: [client("kill")] }))
     workers = await Promise.all(Array.from({ length: N }, () => Fleet.spawnWorker()))
   }, 90_000)
+
+  // Every test's apps end with it: no refresh of an earlier test runs (or takes a fault) during a later one.
+  const opened = new Set<string>()
+  const open = (targets: ReadonlyArray<Fleet.Worker>, name: string, config: ReturnType<typeof app>) => {
+    opened.add(name)
+    return Promise.all(targets.map((worker) => worker.send("open", name, config)))
+  }
+  afterEach(async () => {
+    await Promise.all([...opened].map((name) => Fleet.all(workers, "close", name)))
+    opened.clear()
+  })
 
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.kill()))
@@ -78,7 +91,7 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
   }, 30_000)
 
   it("8 processes x 100 concurrent get on a cold cache: exactly 1 token request; neither secret nor token in Redis", async () => {
-    await Fleet.all(workers, "open", "burst", app(emulator, "burst", true, { encryptionKey: KEY }))
+    await open(workers, "burst", app(emulator, "burst", true, { encryptionKey: KEY }))
     // A slow token endpoint, so that all 800 callers are waiting at once.
     await Effect.runPromise(emulator.injectFault(Fault.latency("500 millis")))
     const replies = await Fleet.all(workers, "get", "burst", { n: 100 })
@@ -99,9 +112,9 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
   })
 
   it("10 token lifetimes: shared, the fleet makes the token requests of one process (+1); unshared, 8x", async () => {
-    await workers[0]!.send("open", "alone", app(emulator, "alone", false))
-    await Fleet.all(workers, "open", "shared", app(emulator, "shared", true))
-    await Fleet.all(workers, "open", "unshared", app(emulator, "unshared", false))
+    await open([workers[0]!], "alone", app(emulator, "alone", false))
+    await open(workers, "shared", app(emulator, "shared", true))
+    await open(workers, "unshared", app(emulator, "unshared", false))
     const loop = { ms: 30_000, every: 200 }
     const [alone, shared, unshared] = await Promise.all([
       workers[0]!.send("loop", "alone", loop, 60_000),
@@ -136,8 +149,8 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
   it(
     "one token per client (each new token revokes the last): 8 shared processes calling APIs, 0 failed calls",
     async () => {
-      await Fleet.all(workers, "open", "single", app(single, "single", true))
-      await Fleet.all(workers, "open", "single-unshared", app(single, "single-unshared", false))
+      await open(workers, "single", app(single, "single", true))
+      await open(workers, "single-unshared", app(single, "single-unshared", false))
       const loop = { ms: 10_000, every: 100 }
       const [shared, unshared] = await Promise.all([
         Fleet.all(workers, "loop", "single", loop, 60_000),
@@ -160,7 +173,7 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
   )
 
   it("the same rejected token seen by all 8 processes: 1 new token", async () => {
-    await Fleet.all(workers, "open", "reject", app(emulator, "reject", true))
+    await open(workers, "reject", app(emulator, "reject", true))
     await Fleet.all(workers, "get", "reject", { n: 1 })
     assert.strictEqual(await requestsOf(emulator, "reject"), 1)
     assert.strictEqual(await Effect.runPromise(emulator.revokeClientTokens("reject")), 1)
@@ -174,7 +187,7 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
     async () => {
       const own = await RedisServer.start()
       try {
-        await Fleet.all(workers, "open", "outage", app(emulator, "outage", false, { redisUrl: own.url }))
+        await open(workers, "outage", app(emulator, "outage", false, { redisUrl: own.url }))
         const started = now()
         const loop = Fleet.all(workers, "loop", "outage", { ms: 16_000, every: 200 }, 60_000)
         await sleep(4_000)
@@ -217,13 +230,13 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
     async () => {
       const holder = await Fleet.spawnWorker()
       try {
-        const config = app(emulator, "kill", true, { leaseMillis: 2_000 })
+        const config = app(lease, "kill", true, { leaseMillis: 2_000 })
         await holder.send("open", "kill", config)
-        await workers[0]!.send("open", "kill", config)
-        await Effect.runPromise(emulator.injectFault(Fault.latency("60 seconds")))
+        await open([workers[0]!], "kill", config)
+        await Effect.runPromise(lease.injectFault(Fault.latency("60 seconds")))
         const holding = holder.send("get", "kill", { n: 1 }, 90_000).catch(() => undefined)
-        for (let i = 0; i < 100 && (await requestsOf(emulator, "kill")) === 0; i++) await sleep(100)
-        assert.strictEqual(await requestsOf(emulator, "kill"), 1, "the holder's token request reached the emulator")
+        for (let i = 0; i < 100 && (await requestsOf(lease, "kill")) === 0; i++) await sleep(100)
+        assert.strictEqual(await requestsOf(lease, "kill"), 1, "the holder's token request reached the emulator")
         // The other process finds the lease taken and waits for the holder's token...
         const waiting = workers[0]!.send("get", "kill", { n: 1 }, 20_000)
         await sleep(300)
@@ -236,10 +249,10 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
         const waited = now() - killed
         console.log(`lease holder killed: another process had a token ${waited} ms later (lease time 2000 ms)`)
         assert.strictEqual(reply.ok, 1)
-        assert.strictEqual(await requestsOf(emulator, "kill"), 2)
+        assert.strictEqual(await requestsOf(lease, "kill"), 2)
       } finally {
         await holder.kill()
-        await Effect.runPromise(emulator.clearFaults)
+        await Effect.runPromise(lease.clearFaults)
       }
     },
     60_000
