@@ -240,4 +240,33 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
       assert.isTrue(Option.isSome(yield* slot.get))
     }))
+
+  it.scopedLive("after Redis restarts, the subscriber connection resubscribes: announcements arrive again", () =>
+    Effect.gen(function*() {
+      const restarting = yield* Effect.acquireRelease(
+        Effect.promise(() => RedisServer.start()),
+        (s) => Effect.promise(() => s.stop())
+      )
+      const options = { prefix: "effect-oauth:", url: restarting.url }
+      const listener = yield* openSlot(options)
+      const publisher = yield* openSlot(options)
+      yield* Effect.promise(() => restarting.kill())
+      yield* Effect.promise(() => restarting.restart())
+      // Both connections come back by themselves (bounded wait).
+      yield* publisher.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+      const change = yield* Effect.fork(nextChange(listener))
+      for (let i = 0; i < 50 && (yield* Fiber.poll(change))._tag === "None"; i++) {
+        const claim = yield* Effect.either(publisher.claim)
+        if (claim._tag === "Right" && claim.right._tag === "Claimed") {
+          yield* publisher.publish(
+            makeToken(`after-restart-${i}`, yield* Clock.currentTimeMillis, 60_000),
+            claim.right.lease
+          )
+        }
+        yield* Effect.sleep("200 millis")
+      }
+      const heard = yield* Fiber.join(change)
+      assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
+      assert.match(Option.getOrThrow(value(Option.flatten(heard))), /^after-restart-/)
+    }))
 })
