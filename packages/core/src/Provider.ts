@@ -12,6 +12,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as AuthorizedClient from "./AuthorizedClient.js"
@@ -21,7 +22,7 @@ import * as url from "./internal/url.js"
 import type * as RefreshPolicy from "./RefreshPolicy.js"
 import * as TokenEndpoint from "./TokenEndpoint.js"
 import * as TokenManager from "./TokenManager.js"
-import type * as TokenStore from "./TokenStore.js"
+import * as TokenStore from "./TokenStore.js"
 
 /**
  * A provider: plain data, one value per region or environment (write it as an object literal typed `Provider`).
@@ -72,7 +73,7 @@ export interface Credentials {
 /**
  * The options of `make` and `layer`: refresh policy overrides (over the provider's), the token manager's `name`
  * (default: the provider's; give each app its own when a program holds several), its `metricsLabel` (default: the
- * name; see `TokenManager.Options`), a token store (default: in memory) and the clock skew above which a warning is
+ * name; see `TokenManager.Options`), a token store (default: the `TokenStore` in context, if any; else none) and the clock skew above which a warning is
  * logged (default 60 seconds).
  *
  * @since 0.1.0
@@ -139,7 +140,10 @@ export const make: (
   function*(provider: Provider, credentials: AppOptions, options?: Options) {
     const resolved = yield* internal.resolve(provider, credentials, options)
     const endpoint = yield* TokenEndpoint.make(resolved.endpoint)
-    const manager = yield* TokenManager.make(endpoint, resolved.manager)
+    // A store given in the options wins; else the one in context, so `Layer.provide(RedisTokenStore.layer(…))` on a
+    // provider's layer shares its token.
+    const store = resolved.manager.store ?? Option.getOrUndefined(yield* Effect.serviceOption(TokenStore.TokenStore))
+    const manager = yield* TokenManager.make(endpoint, { ...resolved.manager, store })
     const authorized = authorizedClient.build(yield* HttpClient.HttpClient, manager, resolved.client)
     const client = HttpClient.mapRequest(authorized, url.prependToRelative(resolved.apiBaseUrl))
     return { client, manager } satisfies App

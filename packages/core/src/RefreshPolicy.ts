@@ -125,6 +125,9 @@ const invalid = (field: string, message: string) => Either.left(ConfigError.Inva
  * @category constructors
  */
 export const make = (options: Options = {}): Either.Either<RefreshPolicy, ConfigError.ConfigError> => {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    return Either.left(ConfigError.InvalidData([], "the refresh policy must be an object of overrides"))
+  }
   const policy: Record<string, unknown> = {}
   for (const [field, range] of Object.entries(fractions)) {
     const value: unknown = options[field as keyof Options] ?? defaults[field as keyof RefreshPolicy]

@@ -200,6 +200,8 @@ const withoutRedirects = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effec
       Effect.provideService(effect, FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
   )
 
+const redirectDrainTimeout = Duration.seconds(1)
+
 const redirectTarget = (status: number, location: string | undefined, base: URL): string => {
   // Browsers hide a manual redirect behind an opaque response with status 0.
   if (status === 0) return "an undisclosed location (opaque redirect)"
@@ -262,6 +264,11 @@ export const make: (options: Options) => Effect.Effect<Service, ConfigError.Conf
         const { headers, status } = httpResponse
         yield* Effect.annotateCurrentSpan("http.response.status_code", status)
         if (status === 0 || (status >= 300 && status < 400)) {
+          // The body is read (bounded, and given up after a second) only so its socket is released, not pinned by
+          // a body that never ends.
+          yield* Effect.ignore(
+            Effect.timeout(readCapped(httpResponse.stream, settings.maxResponseBytes), redirectDrainTimeout)
+          )
           return yield* new TokenRequestRejected({
             status,
             description: `the token endpoint redirected to ${

@@ -129,6 +129,9 @@ export const make = Effect.fnUntraced(function*(
   endpoint: TokenEndpointModule.Service,
   options: Options = {}
 ): Effect.fn.Return<Service, ConfigError.ConfigError, Scope.Scope> {
+  if (typeof options !== "object" || options === null) {
+    return yield* Effect.fail(ConfigError.InvalidData([], "the options must be an object"))
+  }
   const policy = yield* Effect.mapError(
     RefreshPolicy.make(options.policy),
     (error) => ConfigError.prefixed(error, ["policy"])
@@ -136,13 +139,24 @@ export const make = Effect.fnUntraced(function*(
   const name = yield* label("name", options.name, "default")
   const metricsLabel = yield* label("metricsLabel", options.metricsLabel, name)
   const skewWarning = Option.filter(
-    options.clockSkewWarning === undefined ? Option.some(Duration.seconds(60)) : Duration.decodeUnknown(
-      options.clockSkewWarning
-    ),
+    options.clockSkewWarning === undefined
+      ? Option.some(Duration.seconds(60))
+      : typeof options.clockSkewWarning === "number" && !(options.clockSkewWarning >= 0)
+      ? Option.none()
+      : Duration.decodeUnknown(options.clockSkewWarning),
     Duration.isFinite
   )
   if (Option.isNone(skewWarning)) {
-    return yield* Effect.fail(ConfigError.InvalidData(["clockSkewWarning"], "clockSkewWarning must be a duration"))
+    return yield* Effect.fail(
+      ConfigError.InvalidData(["clockSkewWarning"], "clockSkewWarning must be a finite, non-negative duration")
+    )
+  }
+  const store: unknown = options.store
+  if (
+    store !== undefined && !(typeof store === "object" && store !== null && "slot" in store &&
+      typeof store.slot === "function")
+  ) {
+    return yield* Effect.fail(ConfigError.InvalidData(["store"], "store must be a TokenStore (with a slot function)"))
   }
   const scope = yield* Effect.scope
   const telemetry = yield* Telemetry.make(name, metricsLabel, Duration.toMillis(skewWarning.value))

@@ -70,7 +70,9 @@ export const Claim = Data.taggedEnum<Claim>()
  * One client's token in a store (see `Service.slot`). Every operation may fail with `StoreUnavailable`.
  *
  * - `get`: the shared token, if any (a store may drop it once unusable).
- * - `claim`: asks for the right to fetch; the store bounds the lease (longer than a token request may take), so a
+ * - `claim`: asks for the right to fetch; `Busy` too when the shared token changed since this slot's last `get`
+ *   (a fence: someone published between the look and the claim, so look again rather than fetch a second token).
+ *   The store bounds the lease (longer than a token request may take), so a
  *   holder that vanishes (a killed process) holds up the others for one lease time at most.
  * - `publish(token, lease)`: stores a fetched token for everyone and releases the lease.
  * - `release(lease)`: gives the lease up without a token (the fetch failed), so another manager may try.
@@ -153,11 +155,17 @@ export const makeMemory = (options: { readonly leaseTime?: Duration.DurationInpu
       Effect.gen(function*() {
         const { changes } = yield* entry(key)
         const subscription = yield* PubSub.subscribe(changes)
+        let lastRead = Option.none<AccessToken>()
         return {
-          get: Effect.sync(() => entries.get(key)?.token ?? Option.none()),
+          get: Effect.sync(() => (lastRead = entries.get(key)?.token ?? Option.none())),
           claim: Effect.gen(function*() {
             const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
             const current = yield* entry(key)
+            // Fenced: a token published since this slot's last `get` makes the claim "busy" (look again), not a
+            // second fetch.
+            if (!Option.getEquivalence(isSameToken)(current.token, lastRead)) {
+              return Claim.Busy({ retryIn: Duration.zero })
+            }
             if (Option.isSome(current.lease) && current.lease.value.until > now) {
               return Claim.Busy({ retryIn: Duration.millis(current.lease.value.until - now) })
             }

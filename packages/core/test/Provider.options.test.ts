@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Provider from "../src/Provider.js"
+import * as TokenStore from "../src/TokenStore.js"
 import * as HttpTestServer from "./utils/HttpTestServer.js"
 
 const tokenServer = HttpTestServer.make(() =>
@@ -62,6 +63,12 @@ describe("Provider.make", () => {
         ["apiBaseUrl insecure", { ...good, apiBaseUrl: "http://api.example.com" }, credentials, undefined, [
           "apiBaseUrl"
         ]],
+        ["apiBaseUrl with a query", { ...good, apiBaseUrl: `${api.origin}/v1?tenant=1` }, credentials, undefined, [
+          "apiBaseUrl"
+        ]],
+        ["apiBaseUrl with a fragment", { ...good, apiBaseUrl: `${api.origin}/v1#frag` }, credentials, undefined, [
+          "apiBaseUrl"
+        ]],
         ["origins a string", { ...good, origins: api.origin }, credentials, undefined, ["origins"]],
         ["origins [42]", { ...good, origins: [42] }, credentials, undefined, ["origins", "0"]],
         ["isTokenRejected a status", { ...good, isTokenRejected: 401 }, credentials, undefined, ["isTokenRejected"]],
@@ -82,4 +89,17 @@ describe("Provider.make", () => {
       }
       assert.strictEqual((yield* token.requests).length, 0)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("a TokenStore in context is used: two apps of one client share one token request", () =>
+    Effect.gen(function*() {
+      const token = yield* tokenServer
+      const api = yield* HttpTestServer.make(ok)
+      const apps = yield* Effect.all([
+        Provider.make(provider(token, api), credentials, { name: "first" }),
+        Provider.make(provider(token, api), credentials, { name: "second" })
+      ])
+      yield* Effect.all(apps.map((app) => app.client.get("/orders")), { concurrency: "unbounded" })
+      assert.strictEqual((yield* token.requests).length, 1)
+      assert.strictEqual((yield* api.requests).length, 2)
+    }).pipe(Effect.provide(TokenStore.layerMemory), Effect.provide(NodeHttpClient.layerUndici)))
 })

@@ -49,6 +49,8 @@ describe("TokenEndpoint.make configuration", () => {
     ["a classifyError that is not a function", { classifyError: {} }, ["classifyError"]],
     ["a timeout that is not a duration", { timeout: "soon" }, ["timeout"]],
     ["an infinite timeout", { timeout: Infinity }, ["timeout"]],
+    ["a timeout beyond 10 minutes (a 30-day timer would never fire)", { timeout: "30 days" }, ["timeout"]],
+    ["a defaultLifetime beyond a year", { defaultLifetime: "400 days" }, ["defaultLifetime"]],
     ["a defaultLifetime under the 1 second minimum", { defaultLifetime: "500 millis" }, ["defaultLifetime"]],
     ["a zero maxResponseBytes", { maxResponseBytes: 0 }, ["maxResponseBytes"]],
     ["a negative maxResponseBytes", { maxResponseBytes: -1 }, ["maxResponseBytes"]],

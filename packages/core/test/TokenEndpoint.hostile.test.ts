@@ -62,6 +62,29 @@ const bigBody = (prefix: string, total: number, sent: { bytes: number }) => {
 }
 
 describe("TokenEndpoint against a hostile server", () => {
+  describe("a redirect's body is not left pinning its connection", () => {
+    for (const [name, layer] of clients) {
+      it.live(`${name}: a 302 with an endless body → TokenRequestRejected, and the server sees the response closed`, () =>
+        Effect.gen(function*() {
+          const closed = yield* Deferred.make<void>()
+          const chunk = Buffer.alloc(16 * 1024, "x")
+          const { endpoint } = yield* setup(() => ({
+            status: 302,
+            headers: { location: "/elsewhere" },
+            write: (response) => {
+              response.on("close", () => Deferred.unsafeDone(closed, Exit.void))
+              HttpTestServer.pump(() => chunk)(response)
+            }
+          }))
+          const error = yield* Effect.flip(endpoint.request)
+          expect(error._tag).toBe("TokenRequestRejected")
+          // A failure detector, not a wait: the client drops the body at once once it has read the cap.
+          const released = yield* Effect.timeout(Deferred.await(closed), "10 seconds").pipe(Effect.option)
+          assert.isTrue(Option.isSome(released), "the redirect's connection stayed open")
+        }).pipe(Effect.scoped, Effect.provide(layer)))
+    }
+  })
+
   describe("response bodies are read up to maxResponseBytes (default 64 KiB)", () => {
     for (const [name, layer] of clients) {
       it.scoped(`${name}: a 50 MiB 200 body → TokenResponseInvalid, and reading stops at the cap`, () =>

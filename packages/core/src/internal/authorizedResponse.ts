@@ -19,27 +19,32 @@ export class ResponseView extends Inspectable.Class implements HttpClientRespons
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
 
+  // Private (#): the platform's response holds the request that carried the token, so nothing that walks own
+  // properties (inspect without custom inspectors, error reporters, redacting loggers) may reach it.
+  readonly #original: HttpClientResponse.HttpClientResponse
+
   constructor(
-    readonly original: HttpClientResponse.HttpClientResponse,
+    original: HttpClientResponse.HttpClientResponse,
     readonly request: HttpClientRequest.HttpClientRequest
   ) {
     super()
+    this.#original = original
   }
 
   get status() {
-    return this.original.status
+    return this.#original.status
   }
 
   get headers() {
-    return this.original.headers
+    return this.#original.headers
   }
 
   get cookies() {
-    return this.original.cookies
+    return this.#original.cookies
   }
 
   get remoteAddress() {
-    return this.original.remoteAddress
+    return this.#original.remoteAddress
   }
 
   /** Rebuilds the platform's errors over the caller's request and this view. */
@@ -52,27 +57,27 @@ export class ResponseView extends Inspectable.Class implements HttpClientRespons
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.hide(this.original.arrayBuffer)
+    return this.hide(this.#original.arrayBuffer)
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.hide(this.original.text)
+    return this.hide(this.#original.text)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
-    return this.hide(this.original.json)
+    return this.hide(this.#original.json)
   }
 
   get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
-    return this.hide(this.original.urlParamsBody)
+    return this.hide(this.#original.urlParamsBody)
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.hide(this.original.formData)
+    return this.hide(this.#original.formData)
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.mapError(this.original.stream, (error) => responseError(error, this.request, this))
+    return Stream.mapError(this.#original.stream, (error) => responseError(error, this.request, this))
   }
 
   toJSON(): unknown {

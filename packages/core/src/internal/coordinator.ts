@@ -42,6 +42,7 @@ export interface Local {
  * - `fetch(reason, replacing)`: a new token in place of `replacing`, joining a fetch under way; no failure memory
  *   (the refresh schedule and forced refreshes, which have their own pacing).
  * - `invalidate(token)`: compare-and-drop, locally and in the store.
+ * - `lastRequestAt`: when the last token request started (`-Infinity` before any), for the refresh floor.
  * - `changed`: a `Deferred` completed at the next change of the local token (take it before reading `local`).
  * - `follow`: applies the store's changes to the local copy; runs for the manager's life (only with a store).
  * - `close`: makes every later call, and every caller waiting on a fetch, fail at once.
@@ -50,6 +51,7 @@ export interface Local {
  */
 export interface Coordinator {
   readonly local: Effect.Effect<Local>
+  readonly lastRequestAt: Effect.Effect<number>
   readonly get: Effect.Effect<AccessToken, TokenError>
   readonly fetch: (reason: FetchReason, replacing: AccessToken | undefined) => Effect.Effect<AccessToken, TokenError>
   readonly invalidate: (token: AccessToken) => Effect.Effect<boolean>
@@ -71,6 +73,7 @@ export interface Options {
 
 interface Failure {
   readonly cause: Cause.Cause<TokenError>
+  readonly at: number
   readonly until: number
 }
 
@@ -108,6 +111,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     const latch = yield* Ref.make(yield* Deferred.make<void>())
     const failure = yield* Ref.make<Failure | undefined>(undefined)
     const lastReplacement = yield* Ref.make(-Infinity)
+    const lastRequestAt = yield* Ref.make(-Infinity)
     const storeDownUntil = yield* Ref.make(-Infinity)
     const flight = yield* SingleFlight.make<AccessToken, TokenError>(options.scope, closedMessage)
     const minRefreshInterval = Duration.toMillis(policy.minRefreshInterval)
@@ -143,6 +147,22 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
 
     const isUsable = (token: AccessToken, now: number) => now < RefreshPolicy.usableUntil(policy, token)
 
+    // A token already unusable when it arrives (a custom endpoint stamping old times, a body that took longer than
+    // the lifetime) is refused: cached, it would send every caller and the refresh schedule straight back for another.
+    const checkUsable = (token: AccessToken, now: number): Exit.Exit<AccessToken, TokenError> =>
+      isUsable(token, now) ? Exit.succeed(token) : Exit.fail(
+        new TokenResponseInvalid({
+          status: 200,
+          issue:
+            "the token endpoint returned a token that was already unusable when it arrived (its expiry, less the " +
+            "expiry margin, had passed)"
+        })
+      )
+
+    // A remembered failure counts only between its time and its end: a wall clock stepping back forgets it rather
+    // than stretching it.
+    const isRemembered = (remembered: Failure, now: number) => remembered.at <= now && now < remembered.until
+
     // A store is an optimisation: whatever goes wrong there (an error, a defect, a timeout), the manager carries on
     // alone; the outage is reported once, and its end too. After a failure the store is left alone for a while, so
     // a store that hangs costs one timeout per `storeRetry`, not one per fetch.
@@ -157,8 +177,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
           Effect.tap(() =>
             Effect.flatMap(
               Ref.getAndSet(storeDownUntil, -Infinity),
-              (wasDown) =>
-                wasDown === -Infinity ? Effect.void : telemetry.storeRecovered
+              (wasDown) => wasDown === -Infinity ? Effect.void : telemetry.storeRecovered
             )
           ),
           Effect.asSome,
@@ -179,9 +198,22 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     // Exactly one token request, reported.
     const request = (reason: FetchReason): Effect.Effect<AccessToken, TokenError> =>
       Effect.gen(function*() {
+        if (reason === "invalidated") {
+          // A resource server that rejects every token must not turn each API call into a token request. Only a
+          // request waits: a replacement another manager already published is adopted at once.
+          // Measured as time since the last replacement, so a wall clock stepping back never stretches the wait.
+          const since = clock.unsafeCurrentTimeMillis() - (yield* Ref.get(lastReplacement))
+          if (since >= 0 && since < minRefreshInterval) {
+            yield* Effect.sleep(Duration.millis(minRefreshInterval - since))
+          }
+          yield* Ref.set(lastReplacement, clock.unsafeCurrentTimeMillis())
+        }
         const previous = (yield* Ref.get(state)).token
-        const exit = Exit.flatMap(yield* Effect.exit(endpoint.request), checkLifetime)
+        yield* Ref.set(lastRequestAt, clock.unsafeCurrentTimeMillis())
+        const received = yield* Effect.exit(endpoint.request)
         const now = clock.unsafeCurrentTimeMillis()
+        const exit = Exit.flatMap(Exit.flatMap(received, checkLifetime), (token) =>
+          checkUsable(token, now))
         if (Exit.isSuccess(exit)) {
           const token = exit.value
           yield* setToken(token)
@@ -200,7 +232,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
         const retryAfter = Option.isSome(error) && isTransient(error.value) ? error.value.retryAfter : undefined
         const until = now + RefreshPolicy.cooldown(policy, yield* Random.next, retryAfter)
         if (!Cause.isInterruptedOnly(exit.cause)) {
-          yield* Ref.set(failure, { cause: exit.cause, until })
+          yield* Ref.set(failure, { cause: exit.cause, at: now, until })
         }
         if (Option.isSome(error)) {
           yield* telemetry.requestFailed(error.value)
@@ -216,12 +248,12 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
     // manager holds the lease, wait for its token (bounded), then look again.
     const shared = (reason: FetchReason, replacing: AccessToken | undefined, store: TokenStore.Slot) =>
       Effect.gen(function*() {
-        const isReplacing = (token: AccessToken) =>
-          replacing !== undefined && isSameToken(token, replacing)
+        const isReplacing = (token: AccessToken) => replacing !== undefined && isSameToken(token, replacing)
         const deadline = clock.unsafeCurrentTimeMillis() + maxLeaseWait
         // A forced refresh wants a token newer than any it could find; once it has waited for another holder of the
         // lease, that holder's token is one.
         let adoptable = reason !== "forced"
+        let busyFloor = 50
         for (;;) {
           const changed = yield* Ref.get(latch)
           const local = yield* Ref.get(state)
@@ -247,9 +279,12 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
             yield* viaStore(Exit.isSuccess(exit) ? store.publish(exit.value, lease) : store.release(lease))
             return yield* exit
           }
-          const wait = Math.min(Duration.toMillis(claim.value.retryIn), deadline - now)
+          // A floor under the store's `retryIn` (doubling up to a second), so a store answering "busy, retry in 1 ms"
+          // costs a few commands per second, not thousands; a published token still wakes the wait at once.
+          const wait = Math.min(Math.max(Duration.toMillis(claim.value.retryIn), busyFloor), deadline - now)
           if (wait <= 0) return yield* request(reason)
           yield* Effect.timeoutOption(Deferred.await(changed), Duration.millis(wait))
+          busyFloor = Math.min(busyFloor * 2, 1000)
           adoptable = true
         }
       })
@@ -263,12 +298,6 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
           (replacing === undefined || !isSameToken(local.token, replacing))
         ) {
           return local.token
-        }
-        if (reason === "invalidated") {
-          // A resource server that rejects every token must not turn each API call into a token request.
-          const wait = (yield* Ref.get(lastReplacement)) + minRefreshInterval - clock.unsafeCurrentTimeMillis()
-          if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
-          yield* Ref.set(lastReplacement, clock.unsafeCurrentTimeMillis())
         }
         return yield* (slot === undefined ? request(reason) : shared(reason, replacing, slot))
       }).pipe(
@@ -287,7 +316,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
       local.closed ?
         closed :
         Effect.flatMap(Ref.get(failure), (remembered) =>
-          remembered !== undefined && clock.unsafeCurrentTimeMillis() < remembered.until
+          remembered !== undefined && isRemembered(remembered, clock.unsafeCurrentTimeMillis())
             ? Effect.failCause(remembered.cause)
             : fetch(local.token !== undefined ? "expired" : local.hadToken ? "invalidated" : "initial", local.token))
 
@@ -332,6 +361,7 @@ export const make = (options: Options): Effect.Effect<Coordinator> =>
 
     return {
       local: Ref.get(state),
+      lastRequestAt: Ref.get(lastRequestAt),
       get,
       fetch,
       invalidate,

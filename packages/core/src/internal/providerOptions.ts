@@ -49,6 +49,12 @@ export const resolve = (
     }
     const app: Fields = { ...credentials, ...(yield* record(options, "options")) }
     const apiBaseUrl = yield* parseSecureUrl(provider.apiBaseUrl, ["apiBaseUrl"])
+    // Request paths are appended to it: a query or fragment would end up in the middle of every URL.
+    if (apiBaseUrl.search !== "" || apiBaseUrl.hash !== "") {
+      return yield* Either.left(
+        ConfigError.InvalidData(["apiBaseUrl"], "apiBaseUrl must not carry a query (?…) or a fragment (#…)")
+      )
+    }
     const client = yield* authorizedClient.resolve({
       origins: provider.origins ?? [apiBaseUrl],
       isTokenRejected: provider.isTokenRejected

@@ -20,7 +20,7 @@ const sleepOrChange = (millis: number, changed: Deferred.Deferred<void>) =>
  * The refresh fiber: sleeps until the current token's refresh point, fetches a new one, and retries transient
  * failures with backoff for as long as the token stays usable. Every turn of its loop either sleeps or waits for the
  * token to change, so no token and no policy can make it spin: the refresh point is never sooner than
- * `minRefreshInterval` after issue, and a token too short-lived for that is left to expire (the next caller then
+ * `minRefreshInterval` after issue nor after the last token request, and a token too short-lived for that is left to expire (the next caller then
  * fetches). A token given up on (a permanent error, or no retry fits before it becomes unusable) is left to expire
  * too, and the loop waits for the next one.
  *
@@ -69,12 +69,18 @@ export const run = (
         yield* Deferred.await(changed)
         continue
       }
-      const at = RefreshPolicy.refreshPoint(policy, token, yield* Random.next)
+      const now = yield* Clock.currentTimeMillis
+      // The floor also runs from the last request as this manager saw it, whatever times the token carries (a
+      // custom endpoint's, a store's): however old a token claims to be, refreshes stay `minRefreshInterval` apart.
+      const lastRequest = Math.min(yield* coordinator.lastRequestAt, now)
+      const at = Math.max(
+        RefreshPolicy.refreshPoint(policy, token, yield* Random.next),
+        lastRequest + Duration.toMillis(policy.minRefreshInterval)
+      )
       if (at >= RefreshPolicy.usableUntil(policy, token)) {
         givenUp = token
         continue
       }
-      const now = yield* Clock.currentTimeMillis
       if (at > now && (yield* sleepOrChange(at - now, changed))) continue
       if (!(yield* refreshAhead(token))) givenUp = token
     }

@@ -81,7 +81,13 @@ const stringRecord = (field: string, u: unknown) =>
     return u as Readonly<Record<string, string>>
   })
 
-const duration = (field: string, input: unknown, fallback: Duration.Duration, min: Duration.Duration) => {
+const duration = (
+  field: string,
+  input: unknown,
+  fallback: Duration.Duration,
+  min: Duration.Duration,
+  max: Duration.Duration
+) => {
   const decoded = input === undefined ? Option.some(fallback) : Duration.decodeUnknown(input)
   if (
     !(Option.isSome(decoded) && Duration.isFinite(decoded.value) && Duration.greaterThan(decoded.value, Duration.zero))
@@ -90,6 +96,8 @@ const duration = (field: string, input: unknown, fallback: Duration.Duration, mi
   }
   return Duration.lessThan(decoded.value, min)
     ? fail([field], `${field} must be at least ${Duration.format(min)}`)
+    : Duration.greaterThan(decoded.value, max)
+    ? fail([field], `${field} must be at most ${Duration.format(max)}`)
     : Either.right(decoded.value)
 }
 
@@ -180,12 +188,21 @@ export const resolve = (options: Options): Either.Either<Settings, ConfigError.C
     if (!(typeof maxResponseBytes === "number" && Number.isSafeInteger(maxResponseBytes) && maxResponseBytes > 0)) {
       return yield* fail(["maxResponseBytes"], "maxResponseBytes must be a positive whole number of bytes")
     }
-    const timeout = yield* duration("timeout", options.timeout, Duration.seconds(10), Duration.millis(1))
+    // At most 10 minutes: a token request has no business taking longer, and a timer beyond ~24.8 days would never
+    // fire at all (timers are 32-bit), silently turning the timeout off.
+    const timeout = yield* duration(
+      "timeout",
+      options.timeout,
+      Duration.seconds(10),
+      Duration.millis(1),
+      Duration.minutes(10)
+    )
     const defaultLifetime = yield* duration(
       "defaultLifetime",
       options.defaultLifetime,
       Duration.hours(1),
-      Duration.seconds(minLifetimeSeconds)
+      Duration.seconds(minLifetimeSeconds),
+      Duration.days(365)
     )
 
     const fields: Array<Field> = [["grant_type", "client_credentials"]]
