@@ -4,44 +4,12 @@
  * Redis holds the token (one `slot.get` round trip to a local `redis-server`). Run by `pnpm bench` after `get.ts`;
  * without `redis-server` installed it says how to install it and skips the Redis rows.
  */
-import { AccessToken, TokenManager, TokenStore } from "@effect-oauth/core"
+import { TokenManager, TokenStore } from "@effect-oauth/core"
 import { RedisTokenStore } from "@effect-oauth/redis"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import { performance } from "node:perf_hooks"
 import * as RedisServer from "../redis-server.js"
-
-const endpoint = {
-  key: "https://auth.example.com/oauth/token client_id=bench",
-  request: Effect.map(Clock.currentTimeMillis, (now) =>
-    new AccessToken.AccessToken({
-      value: Redacted.make("bench-token"),
-      tokenType: "Bearer",
-      issuedAt: now,
-      expiresAt: now + 3_600_000,
-      scope: Option.none(),
-      serverCreatedAt: Option.none()
-    }))
-}
-
-const measure = <E>(label: string, operations: number, run: Effect.Effect<unknown, E>) =>
-  Effect.gen(function*() {
-    yield* run // warm-up: JIT and first fetch
-    const start = performance.now()
-    yield* run
-    const elapsed = performance.now() - start
-    const perOp = (elapsed * 1e6) / operations
-    const perSecond = Math.round(operations / (elapsed / 1000))
-    yield* Effect.log(`${label}: ${perSecond.toLocaleString("en-US")} ops/s, ${perOp.toFixed(0)} ns/op`)
-  })
-
-const times = <A, E>(n: number, effect: Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < n; i++) yield* effect
-  })
+import { endpoint, measure, times } from "./common.js"
 
 const warm = (label: string, store: TokenStore.Service) =>
   Effect.gen(function*() {
