@@ -28,9 +28,9 @@ import { TokenEndpointUnavailable, type TokenError, TokenRequestRejected, TokenR
  * A token endpoint: `request` performs exactly one token request (no retries, no caching: the `TokenManager` does
  * those) and fails only with the token errors. `key`, when set, is a canonical, non-secret identity of the token this
  * endpoint obtains, for stores shared between processes: two endpoints with the same key get interchangeable tokens.
- * `make` sets it to `<token URL origin and path> client_id=<id>`, followed by ` scope=…` (the scopes sorted),
- * ` audience=…` and ` resource=…` (each resource, sorted) when configured, every value form-urlencoded; it never
- * contains the secret.
+ * `make` sets it to `<token URL without fragment> client_id=<id>`, followed by ` scope=…` (the scopes sorted),
+ * ` audience=…`, ` resource=…` (each resource, sorted) and the `extraParams` (sorted) when configured, every value
+ * form-urlencoded, and ` headers=<fingerprint>` for extra headers; it never contains the secret or a header value.
  *
  * @since 0.1.0
  * @category models

@@ -98,10 +98,29 @@ describe("TokenEndpoint key", () => {
       Effect.provide(FetchHttpClient.layer)
     )
 
-  it.effect("origin and path of the token URL and the client id; never the secret, the query or the fragment", () =>
+  it.effect("the token URL with its query (not the fragment) and the client id; never the secret", () =>
     Effect.gen(function*() {
       const key = yield* keyOf({ tokenUrl: "https://auth.example.com:8443/oauth/token?tenant=1#x" })
-      expect(key).toBe("https://auth.example.com:8443/oauth/token client_id=client-1")
+      expect(key).toBe("https://auth.example.com:8443/oauth/token?tenant=1 client_id=client-1")
+    }))
+
+  it.effect("everything that decides the token is in the key: query, extra fields, extra headers (fingerprinted)", () =>
+    Effect.gen(function*() {
+      const keys = [
+        yield* keyOf({}),
+        yield* keyOf({ tokenUrl: "https://auth.example.com/oauth/token?tenant=A" }),
+        yield* keyOf({ tokenUrl: "https://auth.example.com/oauth/token?tenant=B" }),
+        yield* keyOf({ extraParams: { ttl: "60" } }),
+        yield* keyOf({ extraParams: { ttl: "3600" } }),
+        yield* keyOf({ headers: { "x-tenant": "A" } }),
+        yield* keyOf({ headers: { "x-tenant": "B" } })
+      ]
+      expect(new Set(keys).size).toBe(keys.length)
+      // Order-insensitive, and a header value (possibly an API key) never appears as such.
+      expect(yield* keyOf({ extraParams: { a: "1", b: "2" } })).toBe(yield* keyOf({ extraParams: { b: "2", a: "1" } }))
+      const withKey = yield* keyOf({ headers: { "x-api-key": "k-0123456789-sensitive" } })
+      expect(withKey).not.toContain("k-0123456789-sensitive")
+      expect(withKey).toMatch(/ headers=[0-9a-f]{16}$/)
     }))
 
   it.effect("scope (sorted, deduplicated), audience and resource (sorted) when set; values form-urlencoded", () =>

@@ -211,9 +211,12 @@ describe.skipIf(!RedisServer.available())("a fleet of 8 processes sharing tokens
             }`
         )
         assert.strictEqual(Fleet.total(replies).failed, 0, Fleet.details(replies))
+        // One outage per process; on a starved CI machine a command may also time out around it (a real, short
+        // outage of its own), so allow a second, but every outage must end in a recovery.
         for (const event of events) {
-          assert.strictEqual(event["StoreUnavailable"], 1, JSON.stringify(events))
-          assert.strictEqual(event["StoreRecovered"], 1, JSON.stringify(events))
+          assert.isAtLeast(event["StoreUnavailable"] ?? 0, 1, JSON.stringify(events))
+          assert.isAtMost(event["StoreUnavailable"] ?? 0, 2, JSON.stringify(events))
+          assert.strictEqual(event["StoreRecovered"], event["StoreUnavailable"], JSON.stringify(events))
         }
         // Alone, the 8 processes refresh 8 times per refresh point (every 1.5 s); sharing again, once.
         assert.isAtLeast(during, 8)

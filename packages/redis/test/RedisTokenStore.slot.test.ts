@@ -74,6 +74,27 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.deepStrictEqual(value(yield* b.get), Option.some("token-2"))
     }))
 
+  it.scopedLive("a lease no holder could have set (no expiry, too long, not a string) is taken over by a claim", () =>
+    Effect.gen(function*() {
+      const prefix = uniquePrefix("stuck")
+      const a = yield* openSlot({ prefix, leaseTime: "20 seconds" })
+      const first = yield* a.claim
+      if (first._tag !== "Claimed") return assert.fail("expected the lease")
+      const raw = yield* rawClient(server!.url)
+      const leaseKey = (yield* Effect.promise(() => raw.keys(`${prefix}*`))).find((key) => key.endsWith(":lease"))!
+      const stuck: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+        ["no expiry", () => raw.set(leaseKey, "someone")],
+        ["a PTTL longer than any lease", () => raw.set(leaseKey, "someone", { PX: 1e12 })],
+        ["a hash", () => raw.del(leaseKey).then(() => raw.hSet(leaseKey, "owner", "someone"))]
+      ]
+      for (const [label, write] of stuck) {
+        yield* Effect.promise(write)
+        const b = yield* openSlot({ prefix, leaseTime: "20 seconds" })
+        yield* b.get
+        assert.strictEqual((yield* b.claim)._tag, "Claimed", label)
+      }
+    }))
+
   it.scopedLive("a claim after someone else published since this slot's read is Busy: read again, not fetch", () =>
     Effect.gen(function*() {
       const prefix = uniquePrefix("fence")

@@ -7,6 +7,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { AccessToken } from "../AccessToken.js"
@@ -189,8 +190,16 @@ export const build = (
       return { rejected: true, status: response.status } as Verdict
     }
     const buffered = new BufferedResponse(response, request)
-    const verdict = isTokenRejected(buffered)
-    const isRejected = typeof verdict === "boolean" ? verdict : yield* verdict
+    // The user's predicate may throw, die, fail or be interrupted with the response in our hands: whatever its end,
+    // other than a verdict, the body is drained (bounded) so its connection is released, not pinned.
+    const isRejected = yield* Effect.suspend(() => {
+      const verdict = isTokenRejected(buffered)
+      return typeof verdict === "boolean"
+        ? Effect.succeed(verdict)
+        : Effect.isEffect(verdict)
+        ? verdict
+        : Effect.dieMessage("isTokenRejected must return a boolean or an Effect of one")
+    }).pipe(Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : drain(response)))
     if (!isRejected) {
       return { rejected: false, response: buffered.read ? buffered : response } as Verdict
     }

@@ -112,19 +112,40 @@ const secretOf = (u: unknown): Either.Either<string, ConfigError.ConfigError> =>
 const listOf = (value: string | ReadonlyArray<string> | undefined): ReadonlyArray<string> =>
   value === undefined ? [] : typeof value === "string" ? [value] : value
 
-// The canonical identity of the token: what decides which token the server issues, never the secret.
+// FNV-1a, 32 bits twice (two offsets): a fingerprint, so header values (which may be API keys) reach no store key.
+const fingerprint = (text: string): string => {
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ 0x5bd1e995
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x01000193 + 2)
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0")
+}
+
+// The canonical identity of the token: whatever decides which token the server issues (token URL with its query,
+// client id, scope, audience, resource, extra fields, extra headers), never the secret. Sorted, so the order options
+// were written in does not matter; header values only as a fingerprint.
 const keyOf = (
   url: URL,
   clientId: string,
   scope: string | undefined,
   audience: string | undefined,
-  resource: ReadonlyArray<string>
+  resource: ReadonlyArray<string>,
+  extraParams: Readonly<Record<string, string>>,
+  headers: Readonly<Record<string, string>>
 ) => {
-  const parts = [`${url.origin}${url.pathname}`, `client_id=${formEncode(clientId)}`]
+  const parts = [`${url.origin}${url.pathname}${url.search}`, `client_id=${formEncode(clientId)}`]
   const scopes = Array.from(new Set((scope ?? "").split(" ").filter((s) => s.length > 0))).sort()
   if (scopes.length > 0) parts.push(`scope=${formEncode(scopes.join(" "))}`)
   if (audience !== undefined) parts.push(`audience=${formEncode(audience)}`)
   for (const item of [...resource].sort()) parts.push(`resource=${formEncode(item)}`)
+  for (const [name, value] of Object.entries(extraParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    parts.push(`${formEncode(name)}=${formEncode(value)}`)
+  }
+  const headerLines = Object.entries(headers).map(([name, value]) => `${name.toLowerCase()}:${value}`).sort()
+  if (headerLines.length > 0) parts.push(`headers=${fingerprint(headerLines.join("\n"))}`)
   return parts.join(" ")
 }
 
@@ -221,7 +242,7 @@ export const resolve = (options: Options): Either.Either<Settings, ConfigError.C
       maxResponseBytes,
       request: buildRequest(url, encoding, fields, headers, basicCredentials(authMethod, clientId, secret)),
       sensitive: sensitiveForms(clientId, secret),
-      key: keyOf(url, clientId, scope, audience, listOf(resource)),
+      key: keyOf(url, clientId, scope, audience, listOf(resource), extraParams, headers),
       schema: options.responseSchema ?? TokenResponseSchema,
       hints: options.responseSchema === undefined ? responseHints : {},
       classifyError: options.classifyError

@@ -28,9 +28,13 @@ if ARGV[3] ~= '*' then
   if type(value) == 'string' and string.sub(value, 65, 65) == ':' then digest = string.sub(value, 1, 64) end
   if digest ~= ARGV[3] then return 0 end
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+-- A lease no holder of ours could have set (not a string, no expiry, or longer than a lease) is taken over: left
+-- alone it would hold every process up forever.
+local kind = redis.call('TYPE', KEYS[1])['ok']
 local left = redis.call('PTTL', KEYS[1])
-if left < 0 then left = tonumber(ARGV[2]) end
+if kind ~= 'none' and (kind ~= 'string' or left < 0 or left > tonumber(ARGV[2])) then redis.call('DEL', KEYS[1]) end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
+left = redis.call('PTTL', KEYS[1])
 if left < 1 then left = 1 end
 return left
 `
