@@ -37,8 +37,13 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth token", (it) => {
       ])
       assert.strictEqual(rows["token type"], "Bearer")
       assert.strictEqual(rows["lifetime"], "1 min 30 s (90 s)")
-      assert.match(rows["expires at"]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(in 1 min 30 s\)$/)
-      assert.match(rows["clock skew"]!, /^\d\.\d s \(within created_at's whole-second precision\)$/)
+      assert.match(rows["expires at"]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(in 1 min (?:2\d|30) s\)$/)
+      // Same machine, same clock: the skew is the response's latency plus created_at's truncation to a second, so a
+      // loaded machine may read a second or two; more would be a real bug.
+      assert.match(
+        rows["clock skew"]!,
+        /^(\d\.\d s \(within created_at's whole-second precision\)|the server's clock is [12] s behind this machine's)$/
+      )
       assert.strictEqual(rows["access token"], "hidden (--show-token prints it)")
       assert.notMatch(hidden.stdout, tokenLike)
       assert.notInclude(hidden.stdout, secret)
