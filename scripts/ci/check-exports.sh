@@ -40,8 +40,10 @@ npx tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target
 # The command installed from the tarball: `npx effect-oauth emulator` serves, and `effect-oauth token` gets a token.
 npx --no-install effect-oauth --version >/dev/null
 npx --no-install effect-oauth emulator --help | grep -q -- "--one-token-per-client"
-npx --no-install effect-oauth emulator --provider oauth --client ci:ci-secret --port 0 >emulator.log 2>&1 &
+# The installed bin itself in the background (not through npx, whose child would outlive a kill of npx).
+./node_modules/.bin/effect-oauth emulator --provider oauth --client ci:ci-secret --port 0 >emulator.log 2>&1 &
 emulator=$!
+trap 'kill "$emulator" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 60); do grep -q "one line per request" emulator.log && break; sleep 0.5; done
 url="$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' emulator.log)"
 [ -n "$url" ] || { cat emulator.log >&2; kill "$emulator"; exit 1; }
