@@ -237,57 +237,84 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       assert.isTrue(Option.isNone(yield* live.get))
     }))
 
-  it.scopedLive("Redis down when the store starts: it builds, fails fast, and shares (announcements too) once Redis is up", () =>
-    Effect.gen(function*() {
-      const port = yield* Effect.promise(() => RedisServer.freePort())
-      const url = `redis://127.0.0.1:${port}`
-      const late = yield* RedisTokenStore.make({ url, connectTimeout: "200 millis", pollInterval: "200 millis" })
-      const slot = yield* late.slot(KEY)
-      assert.strictEqual((yield* Effect.flip(slot.get))._tag, "StoreUnavailable")
-      yield* Effect.acquireRelease(Effect.promise(() => RedisServer.start(port)), (s) => Effect.promise(() => s.stop()))
-      // node-redis reconnects by itself (at most a second between attempts); bounded wait.
-      yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
-      const other = yield* openSlot({ prefix: "effect-oauth:", url })
-      const change = yield* Effect.fork(nextChange(slot))
-      // The subscription that failed at start is retried every pollInterval: publish until it hears one.
-      for (let i = 0; i < 50 && (yield* Fiber.poll(change))._tag === "None"; i++) {
-        const claim = yield* other.claim
-        if (claim._tag === "Claimed") {
-          yield* other.publish(makeToken(`late-${i}`, yield* Clock.currentTimeMillis, 60_000), claim.lease)
-        }
-        yield* Effect.sleep("200 millis")
-      }
-      const heard = yield* Fiber.join(change)
-      assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
-      assert.isTrue(Option.isSome(yield* slot.get))
-    }))
-
-  it.scopedLive("after Redis restarts, the subscriber connection resubscribes: announcements arrive again", () =>
-    Effect.gen(function*() {
-      const restarting = yield* Effect.acquireRelease(
-        Effect.promise(() => RedisServer.start()),
-        (s) => Effect.promise(() => s.stop())
-      )
-      const options = { prefix: "effect-oauth:", url: restarting.url }
-      const listener = yield* openSlot(options)
-      const publisher = yield* openSlot(options)
-      yield* Effect.promise(() => restarting.kill())
-      yield* Effect.promise(() => restarting.restart())
-      // Both connections come back by themselves (bounded wait).
-      yield* publisher.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
-      const change = yield* Effect.fork(nextChange(listener))
-      for (let i = 0; i < 50 && (yield* Fiber.poll(change))._tag === "None"; i++) {
-        const claim = yield* Effect.either(publisher.claim)
-        if (claim._tag === "Right" && claim.right._tag === "Claimed") {
-          yield* publisher.publish(
-            makeToken(`after-restart-${i}`, yield* Clock.currentTimeMillis, 60_000),
-            claim.right.lease
+  it.scopedLive(
+    "Redis down when the store starts: it builds, fails fast, and shares (announcements too) once Redis is up",
+    () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(() => RedisServer.freePort())
+        const url = `redis://127.0.0.1:${port}`
+        const late = yield* RedisTokenStore.make({ url, connectTimeout: "200 millis", pollInterval: "200 millis" })
+        const slot = yield* late.slot(KEY)
+        assert.strictEqual((yield* Effect.flip(slot.get))._tag, "StoreUnavailable")
+        yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start(port)),
+          (s) => Effect.promise(() => s.stop())
+        )
+        // node-redis reconnects by itself (at most a second between attempts); the bounds are failure detectors,
+        // sized for a loaded CI machine.
+        yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))))
+        const other = yield* openSlot({ prefix: "effect-oauth:", url })
+        const change = yield* Effect.fork(
+          Stream.runHead(slot.changes).pipe(
+            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => "no change" })
           )
+        )
+        // The subscription that failed at start is retried every pollInterval: publish until it hears one.
+        for (let i = 0; i < 150 && (yield* Fiber.poll(change))._tag === "None"; i++) {
+          const claim = yield* Effect.either(other.claim)
+          if (claim._tag === "Right" && claim.right._tag === "Claimed") {
+            yield* Effect.either(
+              other.publish(makeToken(`late-${i}`, yield* Clock.currentTimeMillis, 60_000), claim.right.lease)
+            )
+          }
+          yield* Effect.sleep("200 millis")
         }
-        yield* Effect.sleep("200 millis")
-      }
-      const heard = yield* Fiber.join(change)
-      assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
-      assert.match(Option.getOrThrow(value(Option.flatten(heard))), /^after-restart-/)
-    }))
+        const heard = yield* Fiber.join(change)
+        assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
+        assert.isTrue(
+          Option.isSome(
+            yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+          )
+        )
+      }),
+    90_000
+  )
+
+  it.scopedLive(
+    "after Redis restarts, the subscriber connection resubscribes: announcements arrive again",
+    () =>
+      Effect.gen(function*() {
+        const restarting = yield* Effect.acquireRelease(
+          Effect.promise(() => RedisServer.start()),
+          (s) => Effect.promise(() => s.stop())
+        )
+        const options = { prefix: "effect-oauth:", url: restarting.url }
+        const listener = yield* openSlot(options)
+        const publisher = yield* openSlot(options)
+        yield* Effect.promise(() => restarting.kill())
+        yield* Effect.promise(() => restarting.restart())
+        // Both connections come back by themselves. The waits are failure detectors, sized for a loaded CI machine
+        // (reconnecting with backoff can take seconds there), not expectations of speed.
+        yield* publisher.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))))
+        const change = yield* Effect.fork(
+          Stream.runHead(listener.changes).pipe(
+            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => "no change" })
+          )
+        )
+        for (let i = 0; i < 150 && (yield* Fiber.poll(change))._tag === "None"; i++) {
+          const claim = yield* Effect.either(publisher.claim)
+          if (claim._tag === "Right" && claim.right._tag === "Claimed") {
+            yield* Effect.either(publisher.publish(
+              makeToken(`after-restart-${i}`, yield* Clock.currentTimeMillis, 60_000),
+              claim.right.lease
+            ))
+          }
+          yield* Effect.sleep("200 millis")
+        }
+        const heard = yield* Fiber.join(change)
+        assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
+        assert.match(Option.getOrThrow(value(Option.flatten(heard))), /^after-restart-/)
+      }),
+    90_000
+  )
 })
