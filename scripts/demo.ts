@@ -281,7 +281,7 @@ const demo = (narrator: Narrator) =>
     for (const [what, ok] of checks) narrator.plain(`${ok ? "✓" : "✗"} ${what}`)
     const failed = checks.filter(([, ok]) => !ok).length + problems.length
     if (failed > 0) return yield* Effect.fail(`the demo did not go as narrated: ${failed} check(s) failed`)
-    narrator.plain("done: the emulators stop and the managers' refresh fibers end with the scope")
+    narrator.plain("done: the emulators stop and the managers' background refreshes end with the scope")
   })
 
 const program = Effect.gen(function*() {

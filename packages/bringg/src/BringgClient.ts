@@ -67,10 +67,10 @@ export type Options = BringgProvider.Location & BringgProvider.Options & Provide
 export type Seconds = Duration.Duration | `${number} ${Duration.Unit}`
 
 /**
- * Builds one Bringg app: its token endpoint, its token manager (whose refresh fiber runs in the current scope) and
+ * Builds one Bringg app: its token endpoint, its token manager (whose background refreshes run in the current scope) and
  * its client, over the `HttpClient` in context; returns the client and the manager (for `events`, a forced
  * `refresh` or a readiness check with `get`). Call it once per app when a program holds several (an OMS, a WMS and
- * a billing app, as Bringg recommends one app per integration): each gets its own token, refresh fiber and client,
+ * a billing app, as Bringg recommends one app per integration): each gets its own token, refresh schedule and client,
  * sharing nothing. Makes no request. Relative request URLs go under the account's base URL; an absolute URL is sent
  * as it is, with the token only when it is the account's origin. Invalid options, from TypeScript or untyped
  * JavaScript, fail with a `ConfigError.InvalidData` naming the field (`region`, `baseUrl`, `ttl`, `clientId`,
@@ -91,7 +91,7 @@ export const make: (
 })
 
 /**
- * A layer providing `BringgClient` for one app built by `make`, its refresh fiber scoped to the layer, over the
+ * A layer providing `BringgClient` for one app built by `make`, its background refreshes scoped to the layer, over the
  * `HttpClient` in context. It fails with a `ConfigError` naming the field when an option is invalid.
  *
  * @since 0.1.0

@@ -120,7 +120,7 @@ export interface App {
 }
 
 /**
- * Builds one app of a provider: its token endpoint, its token manager (whose refresh fiber runs in the current
+ * Builds one app of a provider: its token endpoint, its token manager (whose background refreshes run in the current
  * scope) and its authorized client, over the `HttpClient` in context. Call it once per app when a program holds
  * several (an OMS app and a WMS app of the same provider): nothing is shared between the results. The app's options
  * come as `credentials` and `options`, or flat as one `AppOptions` (`options` then win on the same field). The
@@ -151,7 +151,7 @@ export const make: (
 )
 
 /**
- * A layer providing the app's `AuthorizedClient` and `TokenManager` (built by `make`, its refresh fiber scoped to
+ * A layer providing the app's `AuthorizedClient` and `TokenManager` (built by `make`, its background refreshes scoped to
  * the layer), over the `HttpClient` in context. It fails with a `ConfigError` when an option is invalid.
  *
  * @since 0.1.0

@@ -10,11 +10,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { AccessToken } from "./AccessToken.js"
+import * as Background from "./internal/background.js"
 import * as Coordinator from "./internal/coordinator.js"
-import * as RefreshSchedule from "./internal/refreshSchedule.js"
 import * as Telemetry from "./internal/telemetry.js"
 import type { TokenError } from "./OAuthError.js"
 import * as RefreshPolicy from "./RefreshPolicy.js"
@@ -56,7 +56,7 @@ export class TokenManager extends Context.Tag("@effect-oauth/core/TokenManager")
 
 /**
  * Why a token was fetched: `initial` (none yet), `expired` (the current one became unusable), `invalidated`
- * (a resource server rejected it), `scheduled` (the refresh fiber, ahead of expiry) or `forced` (`refresh`).
+ * (a resource server rejected it), `scheduled` (a background refresh, ahead of expiry) or `forced` (`refresh`).
  *
  * @since 0.1.0
  * @category models
@@ -70,7 +70,7 @@ export type FetchReason = Telemetry.FetchReason
  * - `Fetched`: a token arrived where there was no usable one (`initial`, `expired`, `invalidated`).
  * - `Refreshed`: a token arrived while the previous one was still usable (`scheduled`, `forced`).
  * - `Adopted`: a token fetched by another manager sharing the token store replaced this one's.
- * - `Failed`: a fetch failed; `error` is the error's tag; `retryIn` when the refresh fiber will try again.
+ * - `Failed`: a fetch failed; `error` is the error's tag; `retryIn` when the background refresh will try again.
  * - `Invalidated`: the current token was dropped after a rejection.
  * - `StoreUnavailable`, `StoreRecovered`: the token store failed (the manager works alone meanwhile) and answers
  *   again; once per outage.
@@ -118,7 +118,7 @@ const label = (field: string, value: unknown, fallback: string) =>
     : Effect.fail(ConfigError.InvalidData([field], `${field} must be a non-empty string`))
 
 /**
- * Builds a token manager over a token endpoint. Scoped: the refresh fiber and any fetch under way run in the scope
+ * Builds a token manager over a token endpoint. Scoped: background refreshes and any fetch under way run in the scope
  * and stop when it closes, so an idle Node process exits. Invalid options fail with a `ConfigError` naming the
  * field (`policy.<field>`, `name`, `metricsLabel`, `clockSkewWarning`). Makes no request.
  *
@@ -159,31 +159,52 @@ export const make = Effect.fnUntraced(function*(
     return yield* Effect.fail(ConfigError.InvalidData(["store"], "store must be a TokenStore (with a slot function)"))
   }
   const scope = yield* Effect.scope
-  const telemetry = yield* Telemetry.make(name, metricsLabel, Duration.toMillis(skewWarning.value))
+  const telemetry = new Telemetry.Telemetry(name, metricsLabel, Duration.toMillis(skewWarning.value))
   const key = (endpoint as { readonly key?: string | undefined }).key ?? name
   const slot = options.store === undefined ? undefined : yield* options.store.slot(key)
-  const coordinator = yield* Coordinator.make({
+  const coordinator = new Coordinator.Coordinator({
     endpoint,
     policy,
     slot,
     telemetry,
     scope,
     clock: yield* Effect.clock,
-    name
+    name,
+    inherited: yield* Background.capture
   })
-  yield* Effect.addFinalizer(() => coordinator.close)
-  yield* Effect.forkScoped(telemetry.annotate(RefreshSchedule.run(policy, coordinator, telemetry)))
+  // Not `Effect.addFinalizer`, which keeps a copy of this fiber's state (~2 KiB) for the finalizer's sake.
+  yield* Scope.addFinalizer(scope, Effect.zipRight(coordinator.close, telemetry.close))
   if (slot !== undefined) yield* Effect.forkScoped(coordinator.follow)
 
-  return {
-    get: coordinator.get,
-    invalidate: Effect.fn("TokenManager.invalidate", { attributes: { "oauth.manager": name } })(coordinator.invalidate),
-    refresh: Effect.withSpan(coordinator.fetch("forced", undefined), "TokenManager.refresh", {
-      attributes: { "oauth.manager": name }
-    }),
-    events: telemetry.events
-  } satisfies Service
+  return new Manager(coordinator, telemetry, name)
 })
+
+// A class rather than an object literal: one with a getter would be a dictionary (~0.5 KiB), and a multi-tenant
+// service holds thousands of managers. `invalidate` is bound, so the service can be destructured.
+class Manager implements Service {
+  readonly get: Effect.Effect<AccessToken, TokenError>
+  readonly invalidate: (token: AccessToken) => Effect.Effect<boolean>
+  constructor(
+    private readonly coordinator: Coordinator.Coordinator,
+    private readonly telemetry: Telemetry.Telemetry,
+    private readonly name: string
+  ) {
+    this.get = coordinator.get
+    this.invalidate = (token) =>
+      Effect.withSpan(coordinator.invalidate(token), "TokenManager.invalidate", {
+        attributes: { "oauth.manager": name },
+        captureStackTrace: false
+      })
+  }
+  get refresh(): Effect.Effect<AccessToken, TokenError> {
+    return Effect.withSpan(this.coordinator.fetch("forced", undefined), "TokenManager.refresh", {
+      attributes: { "oauth.manager": this.name }
+    })
+  }
+  get events(): Stream.Stream<TokenEvent> {
+    return this.telemetry.events
+  }
+}
 
 /**
  * A layer building a `TokenManager` over the `TokenEndpoint` in context, sharing tokens through the `TokenStore`

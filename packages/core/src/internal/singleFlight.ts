@@ -1,7 +1,18 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
+import * as FiberId from "effect/FiberId"
 import type * as Scope from "effect/Scope"
+
+type State<A, E> =
+  | { readonly _tag: "Idle" }
+  | { readonly _tag: "Running"; readonly result: Deferred.Deferred<A, E> }
+  | { readonly _tag: "Closed" }
+
+/** What a manager's callers get once its scope has closed. @internal */
+export const closedMessage = (name: string) => `TokenManager "${name}" was used after its scope closed`
+
+const idle = { _tag: "Idle" } as const
+const closed = { _tag: "Closed" } as const
 
 /**
  * One run at a time, shared by every caller: the first caller starts the run in `scope` (detached, so its own
@@ -13,64 +24,51 @@ import type * as Scope from "effect/Scope"
  *
  * @internal
  */
-export interface SingleFlight<A, E> {
-  readonly run: (effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
-  readonly close: Effect.Effect<void>
-}
+export class SingleFlight<A, E> {
+  private state: State<A, E> = idle
 
-type State<A, E> =
-  | { readonly _tag: "Idle" }
-  | { readonly _tag: "Running"; readonly result: Deferred.Deferred<A, E> }
-  | { readonly _tag: "Closed" }
+  constructor(private readonly scope: Scope.Scope, private readonly name: string) {}
 
-const idle = { _tag: "Idle" } as const
-const closed = { _tag: "Closed" } as const
+  private get dieClosed() {
+    return Effect.dieMessage(closedMessage(this.name))
+  }
 
-/** @internal */
-export const make = <A, E>(scope: Scope.Scope, closedMessage: string): Effect.Effect<SingleFlight<A, E>> =>
-  Effect.map(Ref.make<State<A, E>>(idle), (state) => {
-    const dieClosed = Effect.dieMessage(closedMessage)
-
-    const start = (effect: Effect.Effect<A, E>, result: Deferred.Deferred<A, E>) =>
-      effect.pipe(
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Effect.zipRight(
-            Ref.update(state, (current) => current._tag === "Running" && current.result === result ? idle : current),
-            Deferred.done(result, exit)
-          )
-        ),
-        Effect.onInterrupt(() => Deferred.completeWith(result, dieClosed)),
-        // Forked from an uninterruptible region, the run would inherit it: closing the scope must interrupt it.
-        Effect.interruptible,
-        Effect.forkIn(scope)
-      )
-
-    // Publishing the run and forking it happen with interruption off, so a caller interrupted at any instant either
-    // never published a run or left one that is already running: the shared fetch cannot be orphaned.
-    const run = (effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Deferred.make<A, E>(), (mine) =>
-          Effect.flatMap(
-            Ref.modify(state, (current): [Deferred.Deferred<A, E> | undefined, State<A, E>] =>
-              current._tag === "Closed"
-                ? [undefined, current]
-                : current._tag === "Running"
-                ? [current.result, current]
-                : [mine, { _tag: "Running", result: mine }]),
-            (shared) =>
-              shared === undefined
-                ? dieClosed
-                : shared === mine
-                ? Effect.zipRight(start(effect, mine), restore(Deferred.await(mine)))
-                : restore(Deferred.await(shared))
-          ))
-      )
-
-    const close = Effect.flatMap(
-      Ref.getAndSet(state, closed),
-      (previous) => previous._tag === "Running" ? Deferred.completeWith(previous.result, dieClosed) : Effect.void
+  private start(effect: Effect.Effect<A, E>, result: Deferred.Deferred<A, E>) {
+    return effect.pipe(
+      Effect.exit,
+      Effect.flatMap((exit) =>
+        Effect.suspend(() => {
+          if (this.state._tag === "Running" && this.state.result === result) this.state = idle
+          return Deferred.done(result, exit)
+        })
+      ),
+      Effect.onInterrupt(() => Deferred.completeWith(result, this.dieClosed)),
+      // Forked from an uninterruptible region, the run would inherit it: closing the scope must interrupt it.
+      Effect.interruptible,
+      Effect.forkIn(this.scope)
     )
+  }
 
-    return { run, close }
-  })
+  // Publishing the run and forking it happen with interruption off, so a caller interrupted at any instant either
+  // never published a run or left one that is already running: the shared fetch cannot be orphaned.
+  run(effect: Effect.Effect<A, E>): Effect.Effect<A, E> {
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        const current = this.state
+        if (current._tag === "Closed") return this.dieClosed
+        if (current._tag === "Running") return restore(Deferred.await(current.result))
+        const mine = Deferred.unsafeMake<A, E>(FiberId.none)
+        this.state = { _tag: "Running", result: mine }
+        return Effect.zipRight(this.start(effect, mine), restore(Deferred.await(mine)))
+      })
+    )
+  }
+
+  get close(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const previous = this.state
+      this.state = closed
+      return previous._tag === "Running" ? Deferred.completeWith(previous.result, this.dieClosed) : Effect.void
+    })
+  }
+}
