@@ -57,8 +57,10 @@ export const callsSucceedWhenTheyCan = ({ world }: Report): Array<string> => {
         request.end! + W.memoryMillis(world, request) >= caller.start
       )
       if (cause === undefined) {
-        violations.push(`caller ${caller.id} [${caller.start}..${end}] failed with ${tag}, which no token request ` +
-          `failed with in its wait or memory`)
+        violations.push(
+          `caller ${caller.id} [${caller.start}..${end}] failed with ${tag}, which no token request ` +
+            `failed with in its wait or memory`
+        )
       }
     }
   }
@@ -106,16 +108,22 @@ export const requestsWithinBudget = ({ world }: Report): Array<string> => {
       if (gap >= m) continue
       const refused = world.poisons.some((poison) => poison.at >= previous.start && poison.at <= request.start)
       if (!refused || request.start - lastQuick < m) {
-        violations.push(`request #${request.index} came ${gap} ms after a successful one (minRefreshInterval ${m} ms)` +
-          (refused ? `, less than ${m} ms after the last quick replacement` : " with no token refused meanwhile"))
+        violations.push(
+          `request #${request.index} came ${gap} ms after a successful one (minRefreshInterval ${m} ms)` +
+            (refused ? `, less than ${m} ms after the last quick replacement` : " with no token refused meanwhile")
+        )
       }
       lastQuick = request.start
     } else if (previous.outcome._tag === "Failure") {
       const retryAfter = previous.outcome.retryAfter === undefined ? 0 : Math.min(previous.outcome.retryAfter, r)
       const floor = Math.max(Math.min(b / 2, c), retryAfter) - 1
       if (request.start - previous.end < floor) {
-        violations.push(`request #${request.index} came ${request.start - previous.end} ms after failed request ` +
-          `#${previous.index} ended (at least ${floor} ms: backoff ${b / 2}, cooldown ${c}, Retry-After ${retryAfter})`)
+        violations.push(
+          `request #${request.index} came ${request.start - previous.end} ms after failed request ` +
+            `#${previous.index} ended (at least ${floor} ms: backoff ${
+              b / 2
+            }, cooldown ${c}, Retry-After ${retryAfter})`
+        )
       }
     }
   }
@@ -126,11 +134,13 @@ export const requestsWithinBudget = ({ world }: Report): Array<string> => {
     }
     let last = first
     while (last + 1 < requests.length && requests[last + 1]!.outcome._tag === "Failure") last++
-    const span = requests[last]!.start - requests[first]!.end!
+    const span = last === first ? 0 : requests[last]!.start - requests[first]!.end!
     const bound = 2 + Math.floor(span / c) + retriesWithin(span)
     if (last - first + 1 > bound) {
-      violations.push(`${last - first + 1} consecutive failed requests (#${first}..#${last}) in ${span} ms; ` +
-        `the backoff schedule allows ${bound}`)
+      violations.push(
+        `${last - first + 1} consecutive failed requests (#${first}..#${last}) in ${span} ms; ` +
+          `the backoff schedule allows ${bound}`
+      )
     }
     first = last + 1
   }
@@ -165,7 +175,9 @@ export const failuresAreTyped = ({ world }: Report): Array<string> => {
     const error = Cause.failureOption(exit.cause)
     const allowed = (tag: string) => tokenErrorTags.has(tag) || (caller.kind === "api" && tag === "AccessTokenRejected")
     if (Option.isNone(error) || Cause.isDie(exit.cause)) {
-      violations.push(`caller ${caller.id} (${caller.kind}) ended with a defect: ${firstLine(Cause.pretty(exit.cause))}`)
+      violations.push(
+        `caller ${caller.id} (${caller.kind}) ended with a defect: ${firstLine(Cause.pretty(exit.cause))}`
+      )
     } else if (!allowed(tagOf(error.value))) {
       violations.push(`caller ${caller.id} (${caller.kind}) failed with ${tagOf(error.value)}`)
     }

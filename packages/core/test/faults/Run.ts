@@ -170,8 +170,9 @@ export const run = (scenario: Scenario): Effect.Effect<Report> =>
         const arrivals = (yield* emulator.stats).tokenRequests
         const sleeps = Chunk.toReadonlyArray(yield* TestClock.sleeps())
         const done = world.callers.filter((caller) => caller.exit !== undefined).length
-        const snapshot = [world.tokenInflight, world.requests.length, arrivals, world.apiInflight, done, world.events.length]
-          .join("/") + `/${sleeps.length}`
+        const snapshot =
+          [world.tokenInflight, world.requests.length, arrivals, world.apiInflight, done, world.events.length]
+            .join("/") + `/${sleeps.length}`
         const idle = world.apiInflight === 0 && (world.tokenInflight === 0 || isParked(at, arrivals, sleeps))
         quiet = idle && snapshot === last ? quiet + 1 : 0
         last = snapshot
@@ -214,13 +215,11 @@ export const run = (scenario: Scenario): Effect.Effect<Report> =>
         Effect.forkIn(managerScope)
       )
 
-      const api = Effect.flatMap(
-        client.get(`${emulator.baseUrl}/api/orders`),
-        (response) =>
-          response.status === 200
-            ? Effect.asVoid(response.json)
-            : Effect.fail(new UnexpectedStatus({ status: response.status }))
-      )
+      const api = Effect.gen(function*() {
+        const response = yield* client.get(`${emulator.baseUrl}/api/orders`)
+        if (response.status !== 200) return yield* new UnexpectedStatus({ status: response.status })
+        yield* response.json
+      })
 
       const launch = (id: string, caller: Caller) =>
         Effect.gen(function*() {
@@ -351,7 +350,8 @@ export const run = (scenario: Scenario): Effect.Effect<Report> =>
           exits: calls.map((call) => call.record.exit ?? Exit.die("still running")),
           requests,
           bound,
-          boundText: `3 (a retry or refresh under way, the get, the replay of a rejected token) + one per refresh gap ` +
+          boundText:
+            `3 (a retry or refresh under way, the get, the replay of a rejected token) + one per refresh gap ` +
             `(${gap} ms) in the ${waited} ms waited and the 121 s the calls may take`
         }
       })

@@ -10,7 +10,11 @@ import * as RefreshPolicy from "../../src/RefreshPolicy.js"
 import type * as TokenManager from "../../src/TokenManager.js"
 import type { FaultSpec, Scenario } from "./Scenario.js"
 
-export type TokenErrorTag = "InvalidCredentials" | "TokenEndpointUnavailable" | "TokenRequestRejected" | "TokenResponseInvalid"
+export type TokenErrorTag =
+  | "InvalidCredentials"
+  | "TokenEndpointUnavailable"
+  | "TokenRequestRejected"
+  | "TokenResponseInvalid"
 
 /** What a token request must end with, given its fault: a token, a token already revoked, or an error tag. */
 export type Expected = "token" | "revokedToken" | TokenErrorTag
@@ -28,7 +32,7 @@ export interface Request {
   readonly start: number
   end: number | undefined
   readonly fault: FaultSpec | undefined
-  readonly expected: Expected
+  expected: Expected
   outcome: Outcome
   /** The server no longer accepts its token (revoked, disabled by a new secret, replaced in one-token mode). */
   serverInvalid: boolean
@@ -148,9 +152,15 @@ export const startRequest = (world: World, now: number): Request => {
 export const endRequest = (world: World, request: Request, now: number, outcome: Outcome) => {
   world.tokenInflight--
   request.end = now
+  // A latency holds the request before the server looks at the credentials: a secret changed meanwhile counts.
+  if (request.fault?.kind === "latency") {
+    request.expected = expectedOutcome(request.fault, world.mismatch, world.timeoutMillis)
+  }
   if (outcome._tag === "Token") {
     // In one-token-per-client mode the server revoked every earlier token when it issued this one.
-    if (world.oneTokenPerClient) for (const earlier of world.requests) if (earlier !== request) earlier.serverInvalid = true
+    if (world.oneTokenPerClient) {
+      for (const earlier of world.requests) if (earlier !== request) earlier.serverInvalid = true
+    }
     if (request.expected === "revokedToken") {
       request.serverInvalid = true
       world.poisons.push({ at: now, what: `a token issued revoked (request #${request.index})` })
@@ -171,7 +181,8 @@ export const onEvent = (world: World, event: TokenManager.TokenEvent) => {
     for (let i = world.requests.length - 1; i >= 0; i--) {
       const outcome = world.requests[i]!.outcome
       if (
-        outcome._tag === "Token" && outcome.token.issuedAt === event.issuedAt && outcome.token.expiresAt === event.expiresAt
+        outcome._tag === "Token" && outcome.token.issuedAt === event.issuedAt &&
+        outcome.token.expiresAt === event.expiresAt
       ) {
         world.current = world.requests[i]
         return
@@ -203,7 +214,11 @@ export const memoryMillis = (world: World, request: Request): number => {
 export const describeRequest = (request: Request): string => {
   const fault = request.fault === undefined ? "no fault" : JSON.stringify(request.fault)
   const outcome = request.outcome._tag === "Failure"
-    ? `${request.outcome.error}${request.outcome.retryAfter === undefined ? "" : ` retryAfter=${request.outcome.retryAfter}`}`
+    ? `${request.outcome.error}${
+      request.outcome.retryAfter === undefined ? "" : ` retryAfter=${request.outcome.retryAfter}`
+    }`
     : request.outcome._tag
-  return `#${request.index} [${request.start}..${request.end ?? "?"}] ${fault}: expected ${request.expected}, got ${outcome}`
+  return `#${request.index} [${request.start}..${
+    request.end ?? "?"
+  }] ${fault}: expected ${request.expected}, got ${outcome}`
 }
