@@ -17,7 +17,10 @@ const key2 = Redacted.make(Buffer.alloc(32, 2).toString("base64"))
 let server: RedisServer.RedisServer | undefined
 
 const openSlot = (options: Partial<RedisTokenStore.Options> & { readonly prefix: string }) =>
-  Effect.flatMap(RedisTokenStore.make({ url: server!.url, ...options }), (store) => store.slot(KEY)).pipe(Effect.orDie)
+  Effect.flatMap(
+    RedisTokenStore.make({ url: server!.url, ...RedisServer.loadedMachineTimeouts, ...options }),
+    (store) => store.slot(KEY)
+  ).pipe(Effect.orDie)
 
 // Publishes `token` through a slot of a store with `options`.
 const publish = (options: Partial<RedisTokenStore.Options> & { readonly prefix: string }, tokenValue: string) =>

@@ -19,10 +19,12 @@ let server: RedisServer.RedisServer | undefined
 
 const value = (token: Option.Option<AccessToken>) => Option.map(token, (t) => Redacted.value(t.value))
 
-// Opens the slot of KEY on a new store (its own connections: another process, as far as Redis can tell).
+// Opens the slot of KEY on a new store (its own connections: another process, as far as Redis can tell). The
+// timeouts are sized for a loaded CI machine, where a 500 ms command budget is sometimes exceeded; tests of the
+// timeouts set their own.
 const openSlot = (options: Partial<RedisTokenStore.Options> & { readonly prefix: string }) =>
   Effect.flatMap(
-    RedisTokenStore.make({ url: server!.url, ...options }),
+    RedisTokenStore.make({ url: server!.url, ...RedisServer.loadedMachineTimeouts, ...options }),
     (store) => store.slot(KEY)
   ).pipe(Effect.orDie)
 

@@ -1,3 +1,4 @@
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -101,6 +102,58 @@ export const urlWithoutQuery = (url: string): string => {
   }
 }
 
+// The Authorization header value; `AccessToken.authorization` would wrap it in a new `Redacted` per request.
+const bearer = (token: AccessToken): string => `Bearer ${Redacted.value(token.value)}`
+
+/**
+ * Whether a request URL's origin is one of `origins`, without parsing every URL: the decision is cached per
+ * scheme-and-authority prefix (what decides the origin), in a bounded map. A relative or invalid URL gets no token
+ * (the platform resolves or rejects it later).
+ *
+ * @internal
+ */
+export const listedOrigins = (origins: ReadonlySet<string>): (url: string) => boolean => {
+  const decisions = new Map<string, boolean>()
+  return (url) => {
+    const prefix = authorityPrefix(url)
+    if (prefix === undefined) return isOriginListed(origins, url)
+    let listed = decisions.get(prefix)
+    if (listed === undefined) {
+      listed = isOriginListed(origins, prefix)
+      if (decisions.size >= maxCachedPrefixes) decisions.clear()
+      decisions.set(prefix, listed)
+    }
+    return listed
+  }
+}
+
+const maxCachedPrefixes = 1024
+
+const schemePattern = /^[A-Za-z][A-Za-z0-9+.-]*$/
+
+const isOriginListed = (origins: ReadonlySet<string>, url: string): boolean => {
+  try {
+    return origins.has(new URL(url).origin)
+  } catch {
+    return false
+  }
+}
+
+// `scheme://authority` of an absolute URL, or undefined when the URL has no "://" or holds characters that URL
+// parsing would rewrite before the authority ends (backslashes, whitespace, control characters): those are parsed.
+const authorityPrefix = (url: string): string | undefined => {
+  const scheme = url.indexOf("://")
+  if (scheme <= 0) return undefined
+  let end = scheme + 3
+  for (; end < url.length; end++) {
+    const code = url.charCodeAt(end)
+    if (code === 47 || code === 63 || code === 35) break // / ? #
+    if (code <= 32 || code === 92 || code >= 127) return undefined // whitespace, control, \, non-ASCII
+  }
+  if (!schemePattern.test(url.slice(0, scheme))) return undefined
+  return url.slice(0, end)
+}
+
 /**
  * At most this much of a rejected response's body is read before the request is replayed (reading it lets the
  * connection be reused); a longer body is abandoned, and its connection with it.
@@ -155,40 +208,40 @@ export const build = (
 ): HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuthError> => {
   const { isTokenRejected, origins, retryOnRejection } = options
 
-  const isListed = (url: string): boolean => {
-    try {
-      return origins.has(new URL(url).origin)
-    } catch {
-      // A relative or invalid URL: the platform resolves or rejects it later; it gets no token either way.
-      return false
-    }
-  }
+  const isListed = listedOrigins(origins)
 
   // One attempt with the token: traced as the caller's request, and answered with a view over it, so neither the
   // span nor the response holds the request that carried the token.
   const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
     traced(request, (propagation) =>
-      client.execute(
-        HttpClientRequest.setHeaders(request, { ...propagation, authorization: Redacted.value(token.authorization) })
-      ).pipe(
-        Effect.map((response): HttpClientResponse.HttpClientResponse => new ResponseView(response, request)),
-        Effect.mapError(hideToken(request))
-      ))
+      Effect.map(
+        client.execute(
+          propagation === Headers.empty
+            ? HttpClientRequest.setHeader(request, "authorization", bearer(token))
+            : HttpClientRequest.setHeaders(request, { ...propagation, authorization: bearer(token) })
+        ),
+        (response): HttpClientResponse.HttpClientResponse => new ResponseView(response, request)
+      ).pipe(Effect.mapError(hideToken(request))))
 
   const rejected = (request: HttpClientRequest.HttpClientRequest, status: number, reason: string) =>
     new AccessTokenRejected({ status, method: request.method, url: urlWithoutQuery(request.url), reason })
 
   // Whether the response refuses the token. A refused response's body is drained (bounded) and dropped; any other
   // response goes to the caller as a view over its own request. Without a custom predicate it is a status check.
-  const judge = Effect.fnUntraced(function*(
+  const judge = (
+    request: HttpClientRequest.HttpClientRequest,
+    response: HttpClientResponse.HttpClientResponse
+  ): Effect.Effect<Verdict, HttpClientError.ResponseError> => {
+    if (isTokenRejected !== undefined) return judgeWith(isTokenRejected, request, response)
+    if (response.status !== 401) return Effect.succeed({ rejected: false, response })
+    return Effect.as(drain(response), { rejected: true, status: response.status })
+  }
+
+  const judgeWith = Effect.fnUntraced(function*(
+    isTokenRejected: IsTokenRejected,
     request: HttpClientRequest.HttpClientRequest,
     response: HttpClientResponse.HttpClientResponse
   ) {
-    if (isTokenRejected === undefined) {
-      if (response.status !== 401) return { rejected: false, response } as Verdict
-      yield* drain(response)
-      return { rejected: true, status: response.status } as Verdict
-    }
     const buffered = new BufferedResponse(response, request)
     // The user's predicate may throw, die, fail or be interrupted with the response in our hands: whatever its end,
     // other than a verdict, the body is drained (bounded) so its connection is released, not pinned.
@@ -240,12 +293,14 @@ export const build = (
   const authorized = (
     request: HttpClientRequest.HttpClientRequest
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthError> =>
-    Effect.gen(function*() {
-      const token = yield* manager.get
-      const verdict = yield* judge(request, yield* send(request, token))
-      if (!verdict.rejected) return verdict.response
-      return yield* recover(request, token, verdict.status)
-    }).pipe(
+    manager.get.pipe(
+      Effect.flatMap((token) =>
+        Effect.flatMap(send(request, token), (response) =>
+          Effect.flatMap(
+            judge(request, response),
+            (verdict) => verdict.rejected ? recover(request, token, verdict.status) : Effect.succeed(verdict.response)
+          ))
+      ),
       // What leaves the client carries the caller's request, never the one with our Authorization header.
       Effect.mapError(hideToken(request))
     )

@@ -8,6 +8,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 
+const always = () => true
+
 /**
  * Runs `send` (one attempt of a request that carries the token) in the client span the platform would open for it,
  * with the same name and attributes, but built from the caller's `request` (without our `Authorization` header) and
@@ -24,7 +26,7 @@ export const traced = <E>(
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
   Effect.withFiberRuntime((fiber) => {
     const untraced = (propagation: Headers.Headers) =>
-      Effect.locally(send(propagation), HttpClient.currentTracerDisabledWhen, () => true)
+      Effect.locally(send(propagation), HttpClient.currentTracerDisabledWhen, always)
     const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
     if (
       url._tag === "Left" || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||

@@ -33,6 +33,12 @@ export const available = (): boolean => {
   return false
 }
 
+/**
+ * Store timeouts for tests that are not about timeouts: the defaults (500 ms per command, 2 s to connect) are
+ * sometimes exceeded on a loaded CI machine, which would fail a test about something else.
+ */
+export const loadedMachineTimeouts = { commandTimeout: "5 seconds", connectTimeout: "5 seconds" } as const
+
 /** A free TCP port on 127.0.0.1 (taken from the OS, then released). */
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
