@@ -27,10 +27,11 @@ export const traced = <E>(
   Effect.withFiberRuntime((fiber) => {
     const untraced = (propagation: Headers.Headers) =>
       Effect.locally(send(propagation), HttpClient.currentTracerDisabledWhen, always)
+    // With tracing off the platform opens no span either: nothing to turn off.
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return send(Headers.empty)
     const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
     if (
-      url._tag === "Left" || !fiber.getFiberRef(FiberRef.currentTracerEnabled) ||
-      fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+      url._tag === "Left" || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
     ) {
       return untraced(Headers.empty)
     }
