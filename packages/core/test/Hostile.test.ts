@@ -1,7 +1,77 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as HashMap from "effect/HashMap"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Supervisor from "effect/Supervisor"
 import * as TestClock from "effect/TestClock"
+import { AccessToken } from "../src/AccessToken.js"
 import * as Wakeups from "../src/internal/wakeups.js"
+import { TokenEndpointUnavailable } from "../src/OAuthError.js"
+import type * as TokenEndpoint from "../src/TokenEndpoint.js"
+import * as TokenManager from "../src/TokenManager.js"
+import { makeFakeEndpoint } from "./utils/FakeEndpoint.js"
+
+const HOUR = 3600
+
+interface Line {
+  readonly message: string
+  readonly level: string
+  readonly annotations: Record<string, unknown>
+  readonly cause: string
+}
+
+// A logger that keeps every line it is given (the test's own, standing in for an application's).
+const collecting = () => {
+  const lines: Array<Line> = []
+  const logger = Logger.make<unknown, void>(({ annotations, cause, logLevel, message }) => {
+    lines.push({
+      message: Array.isArray(message) ? message.join(" ") : String(message),
+      level: logLevel.label,
+      annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+      cause: String(cause)
+    })
+  })
+  return { lines, logger }
+}
+
+const token = (n: string, now: number, lifetimeMillis: number) =>
+  new AccessToken({
+    value: Redacted.make(n),
+    tokenType: "Bearer",
+    issuedAt: now,
+    expiresAt: now + lifetimeMillis,
+    scope: Option.none(),
+    serverCreatedAt: Option.none()
+  })
+
+// An endpoint whose requests take `latency` (TestClock), counting them; `hang` makes them never answer.
+const controlled = (lifetimeMillis = HOUR * 1000) => {
+  const state = { count: 0, latency: Duration.zero as Duration.Duration, hang: false, fail: 0 }
+  const endpoint: TokenEndpoint.Service = {
+    request: Effect.gen(function*() {
+      const n = ++state.count
+      if (state.hang) return yield* Effect.never
+      if (Duration.toMillis(state.latency) > 0) yield* Effect.sleep(state.latency)
+      if (state.fail > 0) {
+        state.fail--
+        return yield* Effect.fail(new TokenEndpointUnavailable({ reason: "Network" }))
+      }
+      return token(`t-${n}`, yield* Clock.currentTimeMillis, lifetimeMillis)
+    })
+  }
+  return { endpoint, state }
+}
 
 describe("wakeups (hostile)", () => {
   it.effect("an earlier wake-up scheduled right after the timer fiber was forked still fires on time (any yield point)", () =>
@@ -22,5 +92,185 @@ describe("wakeups (hostile)", () => {
         yield* Wakeups.cancel(far)
       }
       assert.deepStrictEqual(late, [], "near fired late with maxOpsBeforeYield in")
+    }))
+
+  it.effect("1,000 wake-ups at random times fire in order, each at its time; cancelled ones never fire", () =>
+    Effect.gen(function*() {
+      const fired: Array<readonly [number, number]> = []
+      const start = yield* TestClock.currentTimeMillis
+      // A deterministic spread: a linear congruential sequence.
+      let seed = 12345
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) % 100_000
+      const all: Array<Wakeups.Wakeup> = []
+      for (let i = 0; i < 1000; i++) {
+        const at = start + 1 + next()
+        all.push(yield* Wakeups.schedule(at, () => fired.push([at, Date.now() * 0 + at])))
+      }
+      const cancelled = new Set<Wakeups.Wakeup>()
+      for (let i = 0; i < all.length; i += 3) {
+        yield* Wakeups.cancel(all[i]!)
+        cancelled.add(all[i]!)
+      }
+      // Fired ones: cancelling them is a no-op.
+      let seen = 0
+      for (let t = 0; t <= 100_000; t += 997) {
+        yield* TestClock.adjust(997)
+        const now = yield* TestClock.currentTimeMillis
+        for (const [at] of fired.slice(seen)) assert.isAtMost(at, now)
+        seen = fired.length
+      }
+      yield* TestClock.adjust(1000)
+      const expected = all.filter((w) => !cancelled.has(w)).map((w) => w.at).sort((a, b) => a - b)
+      assert.deepStrictEqual(fired.map(([at]) => at), expected)
+      for (const w of all) yield* Wakeups.cancel(w)
+    }))
+
+  it.effect("cancelling the earliest entry while the fiber sleeps on it: the next entry still fires at its time", () =>
+    Effect.gen(function*() {
+      const fired: Array<string> = []
+      const now = yield* TestClock.currentTimeMillis
+      const a = yield* Wakeups.schedule(now + 100, () => fired.push("a"))
+      yield* Wakeups.schedule(now + 200, () => fired.push("b"))
+      yield* Effect.yieldNow()
+      yield* Wakeups.cancel(a)
+      yield* TestClock.adjust(199)
+      assert.deepStrictEqual(fired, [])
+      yield* TestClock.adjust(1)
+      assert.deepStrictEqual(fired, ["b"])
+    }))
+
+  it.effect("a fire that schedules a sooner wake-up (re-entrant) is honoured", () =>
+    Effect.gen(function*() {
+      const fired: Array<string> = []
+      const now = yield* TestClock.currentTimeMillis
+      yield* Wakeups.schedule(now + 100, () => {
+        fired.push("a")
+        Effect.runFork(Effect.withClock(Wakeups.schedule(now + 150, () => fired.push("c")), clock))
+      })
+      const clock = yield* Effect.clock
+      yield* Wakeups.schedule(now + 1000, () => fired.push("b"))
+      yield* TestClock.adjust(100)
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust(50)
+      assert.deepStrictEqual(fired, ["a", "c"])
+      yield* TestClock.adjust(850)
+      assert.deepStrictEqual(fired, ["a", "c", "b"])
+    }))
+})
+
+describe("TokenManager (hostile): many managers on one clock", () => {
+  it.effect("200 managers with different lifetimes each refresh at their own point; closing half stops only theirs", () =>
+    Effect.gen(function*() {
+      const supervisor = yield* Supervisor.track
+      const managers = []
+      for (let i = 0; i < 200; i++) {
+        const scope = yield* Scope.make()
+        const fake = yield* makeFakeEndpoint(600 + 30 * i)
+        const manager = yield* TokenManager.make(fake.endpoint, { policy: { jitter: 0 }, name: `m${i}` }).pipe(
+          Scope.extend(scope),
+          Effect.supervised(supervisor)
+        )
+        yield* manager.get
+        managers.push({ fake, manager, scope, lifetime: (600 + 30 * i) * 1000 })
+      }
+      const start = yield* TestClock.currentTimeMillis
+      // Close the odd ones after 2 minutes (before anyone's refresh point: the shortest is 5 minutes).
+      yield* TestClock.adjust("2 minutes")
+      for (let i = 1; i < 200; i += 2) yield* Scope.close(managers[i]!.scope, Exit.void)
+      for (let s = 0; s < 6 * 60; s++) yield* TestClock.adjust("10 seconds")
+      for (let i = 0; i < 200; i++) {
+        const { fake, lifetime } = managers[i]!
+        const requests = yield* fake.requests
+        if (i % 2 === 1) {
+          assert.strictEqual(requests.length, 1, `closed manager ${i} refreshed`)
+          continue
+        }
+        // Refreshes at 50 % of the lifetime (the margins are far away), chained.
+        let expected = start
+        const times = [expected]
+        while (expected + lifetime / 2 <= start + 62 * 60_000) times.push(expected += lifetime / 2)
+        assert.deepStrictEqual(requests.map((t) => t - start), times.map((t) => t - start), `manager ${i}`)
+      }
+      for (let i = 0; i < 200; i += 2) yield* Scope.close(managers[i]!.scope, Exit.void)
+      yield* Effect.yieldNow()
+      assert.deepStrictEqual(yield* supervisor.value, [], "fibers left after every scope closed")
+    }))
+})
+
+describe("TokenManager (hostile): idle managers hold no fiber", () => {
+  it.effect("between refreshes only the shared timer fiber runs; after close none at all", () =>
+    Effect.gen(function*() {
+      const supervisor = yield* Supervisor.track
+      const scope = yield* Scope.make()
+      const scopes = [scope, yield* Scope.make(), yield* Scope.make()]
+      const managers = []
+      for (const s of scopes) {
+        const fake = yield* makeFakeEndpoint(HOUR)
+        managers.push(yield* TokenManager.make(fake.endpoint).pipe(Scope.extend(s), Effect.supervised(supervisor)))
+      }
+      for (const m of managers) yield* m.get.pipe(Effect.supervised(supervisor))
+      // (Moving the TestClock also ends its "not advancing the clock" warning fiber, which the supervisor sees.)
+      yield* TestClock.adjust("1 second")
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+      assert.strictEqual((yield* supervisor.value).length, 1, "one timer fiber for three idle managers")
+      // Across a scheduled refresh, too.
+      yield* TestClock.adjust("40 minutes")
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+      assert.strictEqual((yield* supervisor.value).length, 1, "after the refreshes")
+      for (const s of scopes) yield* Scope.close(s, Exit.void)
+      assert.deepStrictEqual(yield* supervisor.value, [])
+    }))
+})
+
+describe("TokenManager (hostile): background refresh context", () => {
+  it.effect("background refresh failures reach the creator's logger with the oauth.manager annotation", () =>
+    Effect.gen(function*() {
+      const { lines, logger } = collecting()
+      const fake = yield* makeFakeEndpoint(HOUR)
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(fake.endpoint, { name: "tenant-7", policy: { jitter: 0 } }).pipe(
+        Scope.extend(scope),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+      yield* manager.get
+      yield* fake.script(new TokenEndpointUnavailable({ reason: "Network" }), { die: "boom" })
+      yield* TestClock.adjust("30 minutes")
+      yield* TestClock.adjust("2 seconds")
+      const failed = lines.find((l) => l.message === "access token refresh failed")
+      assert.isDefined(failed, JSON.stringify(lines))
+      assert.strictEqual(failed!.level, "WARN")
+      assert.strictEqual(failed!.annotations["oauth.manager"], "tenant-7")
+      const died = lines.find((l) => l.message === "access token refresh died")
+      assert.isDefined(died, JSON.stringify(lines))
+      assert.strictEqual(died!.annotations["oauth.manager"], "tenant-7")
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("closing the scope while a background refresh is mid-fetch logs no error and leaves no fiber", () =>
+    Effect.gen(function*() {
+      const { lines, logger } = collecting()
+      const supervisor = yield* Supervisor.track
+      const { endpoint, state } = controlled()
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(
+        Scope.extend(scope),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Effect.provide(Logger.minimumLogLevel(LogLevel.All)),
+        Effect.supervised(supervisor)
+      )
+      yield* manager.get.pipe(Effect.supervised(supervisor))
+      state.latency = Duration.seconds(10)
+      yield* TestClock.adjust("30 minutes")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(state.count, 2, "the scheduled refresh is under way")
+      const waiter = yield* Effect.fork(manager.get)
+      yield* Scope.close(scope, Exit.void)
+      for (let i = 0; i < 5; i++) yield* Effect.yieldNow()
+      yield* TestClock.adjust("20 seconds")
+      const bad = lines.filter((l) => l.level === "ERROR" || l.level === "WARN" || l.level === "FATAL")
+      assert.deepStrictEqual(bad, [], "error or warning lines at close")
+      assert.deepStrictEqual(yield* supervisor.value, [], "fibers left")
+      // A caller holding the old (still usable) token is served from the cache even though closed? It must not hang.
+      assert.isTrue(Option.isSome(yield* Fiber.poll(waiter)))
     }))
 })

@@ -365,6 +365,11 @@ export class Coordinator {
     })
   }
 
+  /** The manager's scope is closing or closed: a failure now is the shutdown's, not worth reporting. */
+  get isClosing(): boolean {
+    return this.local.closed || this.flight.isClosed
+  }
+
   get follow(): Effect.Effect<void> {
     const slot = this.options.slot
     if (slot === undefined) return Effect.void

@@ -97,10 +97,12 @@ export class RefreshSchedule {
   private refresh(token: AccessToken, attempt: number): Effect.Effect<void> {
     return Effect.gen(this, function*() {
       // A defect (a bug in a custom endpoint or schema) gives up on this token like a permanent error; callers see
-      // the defect on their own fetch.
+      // the defect on their own fetch. The defect a fetch under way gets when the scope closes is no error.
       const result = yield* Effect.either(this.target.fetch("scheduled", token)).pipe(
         Effect.catchAllDefect((defect) =>
-          Effect.as(Effect.logError("access token refresh died", Cause.die(defect)), undefined)
+          this.closed || this.target.isClosing
+            ? Effect.succeed(undefined)
+            : Effect.as(Effect.logError("access token refresh died", Cause.die(defect)), undefined)
         )
       )
       if (result === undefined || Either.isRight(result)) return
