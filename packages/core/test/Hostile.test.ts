@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -104,7 +105,7 @@ describe("wakeups (hostile)", () => {
       const all: Array<Wakeups.Wakeup> = []
       for (let i = 0; i < 1000; i++) {
         const at = start + 1 + next()
-        all.push(yield* Wakeups.schedule(at, () => fired.push([at, Date.now() * 0 + at])))
+        all.push(yield* Wakeups.schedule(at, () => fired.push([at, at])))
       }
       const cancelled = new Set<Wakeups.Wakeup>()
       for (let i = 0; i < all.length; i += 3) {
@@ -272,5 +273,220 @@ describe("TokenManager (hostile): background refresh context", () => {
       assert.deepStrictEqual(yield* supervisor.value, [], "fibers left")
       // A caller holding the old (still usable) token is served from the cache even though closed? It must not hang.
       assert.isTrue(Option.isSome(yield* Fiber.poll(waiter)))
+    }))
+})
+
+describe("TokenManager (hostile): races and closing", () => {
+  it.effect("a caller waiting on the single flight when the scope closes gets the closed defect at once", () =>
+    Effect.gen(function*() {
+      const { endpoint, state } = controlled()
+      state.latency = Duration.seconds(10)
+      const scope = yield* Scope.make()
+      const manager = yield* Scope.extend(TokenManager.make(endpoint), scope)
+      const waiters = yield* Effect.forEach(
+        Array.from({ length: 10 }),
+        () => Effect.fork(Effect.exit(manager.get)),
+        { concurrency: "unbounded" }
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Scope.close(scope, Exit.void)
+      for (const waiter of waiters) {
+        const exit = yield* Fiber.join(waiter)
+        assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
+        assert.include(String(Exit.isFailure(exit) && Cause.squash(exit.cause)), "after its scope closed")
+      }
+      assert.strictEqual(state.count, 1)
+      // And after the close: every entry point answers at once.
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(manager.get)))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(manager.refresh)))
+      assert.isTrue(Exit.isFailure(yield* Effect.exit(manager.invalidate(token("x", 0, 1)))))
+      assert.strictEqual(Chunk.size(yield* Stream.runCollect(manager.events)), 0)
+    }))
+
+  it.effect("closing the scope while a retry wake-up is pending: nothing fires later, no fiber is left", () =>
+    Effect.gen(function*() {
+      const supervisor = yield* Supervisor.track
+      const { endpoint, state } = controlled()
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(
+        Scope.extend(scope),
+        Effect.supervised(supervisor)
+      )
+      yield* manager.get.pipe(Effect.supervised(supervisor))
+      state.fail = 100
+      yield* TestClock.adjust("30 minutes")
+      yield* TestClock.adjust("100 millis")
+      const before = state.count
+      assert.isAtLeast(before, 2)
+      yield* Scope.close(scope, Exit.void)
+      yield* TestClock.adjust("1 hour")
+      assert.strictEqual(state.count, before)
+      assert.deepStrictEqual(yield* supervisor.value, [])
+    }))
+
+  it.effect("refresh (forced) and invalidate racing a scheduled refresh: one token request per refresh point", () =>
+    Effect.gen(function*() {
+      const { endpoint, state } = controlled()
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(Scope.extend(scope))
+      const first = yield* manager.get
+      state.latency = Duration.seconds(2)
+      yield* TestClock.adjust("30 minutes")
+      // The scheduled refresh is under way: a forced refresh, many gets, an invalidate of the old token all join it.
+      const forced = yield* Effect.fork(manager.refresh)
+      const gets = yield* Effect.fork(
+        Effect.all(Array.from({ length: 50 }, () => manager.get), { concurrency: "unbounded" })
+      )
+      const dropped = yield* manager.invalidate(first)
+      const after = yield* Effect.fork(manager.get)
+      yield* TestClock.adjust("2 seconds")
+      const refreshed = yield* Fiber.join(forced)
+      assert.strictEqual(state.count, 2)
+      assert.isTrue(dropped)
+      assert.strictEqual(Redacted.value((yield* Fiber.join(after)).value), "t-2")
+      assert.strictEqual(Redacted.value(refreshed.value), "t-2")
+      assert.strictEqual((yield* Fiber.join(gets)).length, 50)
+      // The next refresh point is the new token's: once, 30 minutes on.
+      yield* TestClock.adjust("29 minutes")
+      assert.strictEqual(state.count, 2)
+      yield* TestClock.adjust("1 minute")
+      yield* TestClock.adjust("2 seconds")
+      assert.strictEqual(state.count, 3)
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("a forced refresh just before the refresh point moves it: no second request at the old point", () =>
+    Effect.gen(function*() {
+      const { endpoint, state } = controlled()
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(Scope.extend(scope))
+      yield* manager.get
+      yield* TestClock.adjust("29 minutes")
+      yield* manager.refresh
+      assert.strictEqual(state.count, 2)
+      yield* TestClock.adjust("2 minutes")
+      assert.strictEqual(state.count, 2)
+      yield* TestClock.adjust("28 minutes")
+      assert.strictEqual(state.count, 3)
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("an endpoint that never answers (bounded by its own timeout): callers get the typed error, never hang", () =>
+    Effect.gen(function*() {
+      const { endpoint: inner, state } = controlled(120_000)
+      const endpoint: TokenEndpoint.Service = {
+        request: Effect.timeoutFail(inner.request, {
+          duration: Duration.seconds(10),
+          onTimeout: () => new TokenEndpointUnavailable({ reason: "Timeout" })
+        })
+      }
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(Scope.extend(scope))
+      yield* manager.get
+      state.hang = true
+      // Refresh point at 60 s; retries while usable (until 90 s: the margin is a quarter of 2 minutes).
+      const outcomes: Array<string> = []
+      for (let s = 0; s < 200; s++) {
+        const fiber = yield* Effect.fork(Effect.either(manager.get))
+        yield* TestClock.adjust("1 second")
+        const polled = yield* Fiber.poll(fiber)
+        if (Option.isNone(polled)) {
+          yield* TestClock.adjust("10 seconds")
+          const late = yield* Fiber.poll(fiber)
+          assert.isTrue(Option.isSome(late), `a get hung past the request timeout at step ${s}`)
+        }
+        const exit = Option.getOrUndefined(yield* Fiber.poll(fiber))
+        if (exit !== undefined && Exit.isSuccess(exit) && exit.value._tag === "Left") {
+          outcomes.push(exit.value.left._tag)
+        }
+      }
+      assert.isTrue(outcomes.length > 0)
+      assert.isTrue(outcomes.every((tag) => tag === "TokenEndpointUnavailable"), outcomes.join())
+      // Requests stay paced: no storm of requests while it hangs.
+      assert.isBelow(state.count, 60, `requests: ${state.count}`)
+      state.hang = false
+      yield* TestClock.adjust("20 seconds")
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(manager.get)))
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("background refreshes that die keep being tried per token; callers see the defect, then recover", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeEndpoint(HOUR)
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(fake.endpoint, { policy: { jitter: 0 } }).pipe(Scope.extend(scope))
+      yield* manager.get
+      yield* fake.script({ die: "a" }, { die: "b" })
+      yield* TestClock.adjust("31 minutes")
+      assert.strictEqual((yield* fake.requests).length, 2)
+      // Given up on that token; when it becomes unusable a caller fetches (and sees the second defect).
+      yield* TestClock.adjust("29 minutes")
+      const exit = yield* Effect.exit(manager.get)
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
+      // Remembered for the cooldown, then fetched again.
+      yield* TestClock.adjust("5 seconds")
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(manager.get)))
+      assert.strictEqual((yield* fake.requests).length, 4)
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.effect("a custom endpoint that interrupts itself: callers get a failure, not an interruption of their own fiber", () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const endpoint: TokenEndpoint.Service = { request: Effect.suspend(() => (calls++, Effect.interrupt)) }
+      const scope = yield* Scope.make()
+      const manager = yield* Scope.extend(TokenManager.make(endpoint), scope)
+      const exit = yield* Effect.exit(manager.get)
+      assert.isTrue(Exit.isFailure(exit), String(exit))
+      assert.isFalse(Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause), "the caller saw an interruption")
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      // Remembered like any failure: a loop of callers does not turn into a loop of requests.
+      for (let i = 0; i < 100; i++) yield* Effect.exit(manager.get)
+      assert.strictEqual(calls, 1)
+      yield* Scope.close(scope, Exit.void)
+    }))
+})
+
+describe("TokenManager (hostile): events", () => {
+  it.effect("subscribe after close ends at once; a subscriber at close ends; unsubscribing mid-way is clean", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeEndpoint(HOUR)
+      const scope = yield* Scope.make()
+      const manager = yield* Scope.extend(TokenManager.make(fake.endpoint), scope)
+      const early = yield* Effect.fork(Stream.runCollect(Stream.take(manager.events, 1)))
+      const open = yield* Effect.fork(Stream.runCollect(manager.events))
+      yield* Effect.yieldNow()
+      yield* manager.get
+      assert.strictEqual(Chunk.size(yield* Fiber.join(early)), 1)
+      yield* manager.refresh
+      yield* Effect.yieldNow()
+      yield* Scope.close(scope, Exit.void)
+      const collected = yield* Fiber.join(open)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(collected).map((e) => e._tag), ["Fetched", "Refreshed"])
+      assert.strictEqual(Chunk.size(yield* Stream.runCollect(manager.events)), 0)
+    }))
+
+  it.effect("10,000 events to a subscriber that does not read: bounded (sliding), the manager never blocks", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeEndpoint(HOUR)
+      const scope = yield* Scope.make()
+      const manager = yield* Scope.extend(TokenManager.make(fake.endpoint), scope)
+      const gate = yield* Deferred.make<void>()
+      const seen: Array<string> = []
+      const slow = yield* Effect.fork(
+        Stream.runForEach(
+          manager.events,
+          (event) => Effect.zipRight(Deferred.await(gate), Effect.sync(() => seen.push(event._tag)))
+        )
+      )
+      yield* Effect.yieldNow()
+      for (let i = 0; i < 10_000; i++) yield* manager.refresh
+      assert.strictEqual((yield* fake.requests).length, 10_000)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Effect.yieldNow()
+      yield* Scope.close(scope, Exit.void)
+      yield* Fiber.join(slow)
+      assert.isAtMost(seen.length, 1024 + 4096, `events kept: ${seen.length}`)
+      assert.isAtLeast(seen.length, 1)
     }))
 })
