@@ -7,6 +7,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import { globalValue } from "effect/GlobalValue"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -546,5 +547,39 @@ describe("TokenManager (hostile): two changes of the token at once", () => {
       assert.isAbove(kepts["theirs"] ?? 0, 0)
       assert.isAbove(kepts["mine-1"] ?? 0, 0)
       assert.deepStrictEqual(failures, [])
+    }))
+})
+
+describe("TokenManager (hostile): nothing left behind", () => {
+  it.effect("after the last manager on a clock closes, no root fiber of theirs is alive and the timer state is empty", () =>
+    Effect.gen(function*() {
+      const before = new Set(yield* Fiber.roots)
+      const scopes: Array<Scope.CloseableScope> = []
+      for (let i = 0; i < 5; i++) {
+        const scope = yield* Scope.make()
+        const { endpoint, state } = controlled((600 + 60 * i) * 1000)
+        const manager = yield* Scope.extend(TokenManager.make(endpoint, { policy: { jitter: 0 } }), scope)
+        yield* manager.get
+        if (i === 0) {
+          state.fail = 3
+          state.latency = Duration.seconds(1)
+        }
+        scopes.push(scope)
+      }
+      // Refreshes, a retry pending for the first, a refresh under way somewhere.
+      yield* TestClock.adjust("5 minutes")
+      yield* TestClock.adjust("500 millis")
+      for (const scope of scopes) yield* Scope.close(scope, Exit.void)
+      for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+      const alive = (yield* Fiber.roots).filter((fiber) => !before.has(fiber) && fiber.unsafePoll() === null)
+      // The TestClock's own "not advancing the clock" warning fiber aside.
+      assert.isAtMost(alive.length, 1, `root fibers left: ${alive.length}`)
+      const timers = globalValue(
+        Symbol.for("@effect-oauth/core/internal/wakeups"),
+        () => new WeakMap<object, { heap: Array<unknown>; fiber: unknown }>()
+      ).get(yield* Effect.clock)
+      assert.strictEqual(timers?.heap.length, 0)
+      assert.isUndefined(timers?.fiber)
+      yield* TestClock.adjust("1 hour")
     }))
 })
