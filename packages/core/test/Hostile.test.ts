@@ -495,59 +495,63 @@ describe("TokenManager (hostile): events", () => {
 })
 
 describe("TokenManager (hostile): two changes of the token at once", () => {
-  it.effect("a fetched token and a store change applied concurrently: the wake-up is for the token kept", () =>
-    Effect.gen(function*() {
-      const failures: Array<string> = []
-      const kepts: Record<string, number> = {}
-      for (let k = 0; k < 6 * 48; k++) {
-        const ops = 16 + (k % 48)
-        const delta = Math.floor(k / 48)
-        const changes = yield* Queue.unbounded<Option.Option<AccessToken>>()
-        let requests = 0
-        const endpoint: TokenEndpoint.Service = {
-          request: Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            requests++
-            if (requests === 1) {
-              // Another process publishes a token (2 h) while this one's (1 h) is on its way back.
-              yield* Queue.offer(changes, Option.some(token("theirs", now, 2 * HOUR * 1000)))
-            }
-            return token(`mine-${requests}`, now, HOUR * 1000)
-          })
-        }
-        const store: TokenStore.Service = {
-          slot: () =>
-            Effect.succeed({
-              get: Effect.succeed(Option.none()),
-              claim: Effect.succeed(TokenStore.Claim.Claimed({ lease: { id: "l" } })),
-              publish: () => Effect.void,
-              release: () => Effect.void,
-              invalidate: () => Effect.succeed(false),
-              changes: Stream.fromQueue(changes)
+  it.effect(
+    "a fetched token and a store change applied concurrently: the wake-up is for the token kept",
+    () =>
+      Effect.gen(function*() {
+        const failures: Array<string> = []
+        const kepts: Record<string, number> = {}
+        for (let k = 0; k < 6 * 48; k++) {
+          const ops = 16 + (k % 48)
+          const delta = Math.floor(k / 48)
+          const changes = yield* Queue.unbounded<Option.Option<AccessToken>>()
+          let requests = 0
+          const endpoint: TokenEndpoint.Service = {
+            request: Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              requests++
+              if (requests === 1) {
+                // Another process publishes a token (2 h) while this one's (1 h) is on its way back.
+                yield* Queue.offer(changes, Option.some(token("theirs", now, 2 * HOUR * 1000)))
+              }
+              return token(`mine-${requests}`, now, HOUR * 1000)
             })
+          }
+          const store: TokenStore.Service = {
+            slot: () =>
+              Effect.succeed({
+                get: Effect.succeed(Option.none()),
+                claim: Effect.succeed(TokenStore.Claim.Claimed({ lease: { id: "l" } })),
+                publish: () => Effect.void,
+                release: () => Effect.void,
+                invalidate: () => Effect.succeed(false),
+                changes: Stream.fromQueue(changes)
+              })
+          }
+          const scope = yield* Scope.make()
+          const manager = yield* TokenManager.make(endpoint, { store, policy: { jitter: 0 } }).pipe(
+            Effect.withMaxOpsBeforeYield(ops),
+            Scope.extend(scope)
+          )
+          yield* Effect.withMaxOpsBeforeYield(manager.get, 16 + delta)
+          for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+          const kept = yield* manager.get
+          kepts[Redacted.value(kept.value)] = (kepts[Redacted.value(kept.value)] ?? 0) + 1
+          const start = yield* Clock.currentTimeMillis
+          const refreshPoint = kept.issuedAt + kept.lifetimeMillis / 2
+          yield* TestClock.adjust(refreshPoint - start + 1000)
+          for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+          if (requests !== 2) {
+            failures.push(`ops ${ops} delta ${delta}: kept ${Redacted.value(kept.value)}, requests ${requests}`)
+          }
+          yield* Scope.close(scope, Exit.void)
         }
-        const scope = yield* Scope.make()
-        const manager = yield* TokenManager.make(endpoint, { store, policy: { jitter: 0 } }).pipe(
-          Effect.withMaxOpsBeforeYield(ops),
-          Scope.extend(scope)
-        )
-        yield* Effect.withMaxOpsBeforeYield(manager.get, 16 + delta)
-        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
-        const kept = yield* manager.get
-        kepts[Redacted.value(kept.value)] = (kepts[Redacted.value(kept.value)] ?? 0) + 1
-        const start = yield* Clock.currentTimeMillis
-        const refreshPoint = kept.issuedAt + kept.lifetimeMillis / 2
-        yield* TestClock.adjust(refreshPoint - start + 1000)
-        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
-        if (requests !== 2) {
-          failures.push(`ops ${ops} delta ${delta}: kept ${Redacted.value(kept.value)}, requests ${requests}`)
-        }
-        yield* Scope.close(scope, Exit.void)
-      }
-      assert.isAbove(kepts["theirs"] ?? 0, 0)
-      assert.isAbove(kepts["mine-1"] ?? 0, 0)
-      assert.deepStrictEqual(failures, [])
-    }), 60_000)
+        assert.isAbove(kepts["theirs"] ?? 0, 0)
+        assert.isAbove(kepts["mine-1"] ?? 0, 0)
+        assert.deepStrictEqual(failures, [])
+      }),
+    60_000
+  )
 })
 
 describe("TokenManager (hostile): nothing left behind", () => {
