@@ -75,6 +75,8 @@ const noToken = Effect.dieMessage("no token (unreachable: usableUntil is -Infini
 const empty: Local = { token: undefined, usableUntil: -Infinity, hit: noToken, hadToken: false, closed: false }
 const closedLocal: Local = { ...empty, closed: true }
 
+const selfInterrupted = new Cause.RuntimeException("the token endpoint's request interrupted itself")
+
 // How long a manager waits, in all, for another holder of the store's lease before fetching itself.
 const maxLeaseWait = 60_000
 // A store should bound its own commands (shorter); this bound keeps a store that hangs from hanging a caller.
@@ -238,7 +240,12 @@ export class Coordinator {
       }
       const previous = this.local.token
       this.lastRequestAt = this.now()
-      const received = yield* Effect.exit(endpoint.request)
+      // Reached only if this fiber was not interrupted (an interrupted one unwinds past `exit`): an interruption here
+      // is the endpoint's own (a bug in a custom one), a defect to callers, not an interruption of their fibers.
+      const received = yield* Effect.map(
+        Effect.exit(endpoint.request),
+        (exit) => Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? Exit.die(selfInterrupted) : exit
+      )
       const now = this.now()
       const exit = Exit.flatMap(Exit.flatMap(received, checkLifetime), (token) => this.checkUsable(token, now))
       if (Exit.isSuccess(exit)) {
@@ -363,6 +370,11 @@ export class Coordinator {
       }
       return dropped
     })
+  }
+
+  /** The manager's scope is closing or closed: a failure now is the shutdown's, not worth reporting. */
+  get isClosing(): boolean {
+    return this.local.closed || this.flight.isClosed
   }
 
   get follow(): Effect.Effect<void> {

@@ -42,14 +42,23 @@ export class RefreshSchedule {
 
   /** Called after every change of the local token (`undefined`: none). */
   reschedule(token: AccessToken | undefined): Effect.Effect<void> {
-    return Effect.zipRight(
-      this.cancelWakeup,
-      Effect.suspend(() =>
+    return Effect.suspend(() => {
+      // Changed again since (another fiber's fetch or store change, this fiber having yielded): that change's own
+      // reschedule decides; cancelling here would drop the wake-up it may already have set.
+      const current = this.target.local.token
+      if (current === undefined ? token !== undefined : token === undefined || !isSameToken(current, token)) {
+        return Effect.void
+      }
+      // Taken now, in the same step as the look: after a yield, `this.wakeup` may be the next change's.
+      const previous = this.wakeup
+      this.wakeup = undefined
+      return Effect.zipRight(
+        previous === undefined ? Effect.void : Wakeups.cancel(previous),
         token === undefined || this.closed
           ? Effect.void
           : Effect.flatMap(Random.next, (random) => this.scheduleAhead(token, random))
       )
-    )
+    })
   }
 
   private scheduleAhead(token: AccessToken, random: number): Effect.Effect<void> {
@@ -69,7 +78,10 @@ export class RefreshSchedule {
 
   private wakeAt(at: number, token: AccessToken, attempt: number): Effect.Effect<void> {
     return Effect.flatMap(Wakeups.schedule(at, () => this.start(token, attempt)), (wakeup) => {
-      if (this.closed) return Wakeups.cancel(wakeup)
+      // Two changes of the token at once (a fetch and a store change, on two fibers) each reschedule, and a fiber may
+      // yield mid-way: a wake-up for a token no longer held must not replace the one for the token that is.
+      const current = this.target.local.token
+      if (this.closed || current === undefined || !isSameToken(current, token)) return Wakeups.cancel(wakeup)
       const previous = this.wakeup
       this.wakeup = wakeup
       return previous === undefined ? Effect.void : Wakeups.cancel(previous)
@@ -97,10 +109,12 @@ export class RefreshSchedule {
   private refresh(token: AccessToken, attempt: number): Effect.Effect<void> {
     return Effect.gen(this, function*() {
       // A defect (a bug in a custom endpoint or schema) gives up on this token like a permanent error; callers see
-      // the defect on their own fetch.
+      // the defect on their own fetch. The defect a fetch under way gets when the scope closes is no error.
       const result = yield* Effect.either(this.target.fetch("scheduled", token)).pipe(
         Effect.catchAllDefect((defect) =>
-          Effect.as(Effect.logError("access token refresh died", Cause.die(defect)), undefined)
+          this.closed || this.target.isClosing
+            ? Effect.succeed(undefined)
+            : Effect.as(Effect.logError("access token refresh died", Cause.die(defect)), undefined)
         )
       )
       if (result === undefined || Either.isRight(result)) return

@@ -42,7 +42,14 @@ export class SingleFlight<A, E> {
           return Deferred.done(result, exit)
         })
       ),
-      Effect.onInterrupt(() => Deferred.completeWith(result, this.dieClosed)),
+      // Only the scope holds the run's fiber (callers are detached from it): interrupted, the scope is closing, so
+      // nothing more starts, and what awaits the run learns why before the manager's own finalizer has run.
+      Effect.onInterrupt(() =>
+        Effect.suspend(() => {
+          this.state = closed
+          return Deferred.completeWith(result, this.dieClosed)
+        })
+      ),
       // Forked from an uninterruptible region, the run would inherit it: closing the scope must interrupt it.
       Effect.interruptible,
       Effect.forkIn(this.scope)
@@ -62,6 +69,11 @@ export class SingleFlight<A, E> {
         return Effect.zipRight(this.start(effect, mine), restore(Deferred.await(mine)))
       })
     )
+  }
+
+  /** No more runs: closed, or a run was interrupted by the scope closing. */
+  get isClosed(): boolean {
+    return this.state._tag === "Closed"
   }
 
   get close(): Effect.Effect<void> {

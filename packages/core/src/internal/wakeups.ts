@@ -4,6 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import { globalValue } from "effect/GlobalValue"
+import * as Runtime from "effect/Runtime"
 
 /**
  * One pending wake-up: `fire` runs at `at` (epoch milliseconds on the clock it was scheduled with), unless cancelled.
@@ -41,7 +42,11 @@ const timersByClock = globalValue(
  */
 export const schedule = (at: number, fire: () => void): Effect.Effect<Wakeup> =>
   Effect.clockWith((clock) =>
-    Effect.suspend(() => {
+    // One synchronous step from reading the state to recording the new fiber: were the fiber forked with
+    // `Effect.fork` and recorded in a continuation, the caller could yield in between (every
+    // `maxOpsBeforeYield` operations), the new fiber would go to sleep first, and the record would then say
+    // "running" over a sleeping fiber, so that an earlier wake-up scheduled next would wait for the later one.
+    Effect.withFiberRuntime<Wakeup>((parent, status) => {
       let timers = timersByClock.get(clock)
       if (timers === undefined) {
         timers = new Timers(clock)
@@ -54,15 +59,17 @@ export const schedule = (at: number, fire: () => void): Effect.Effect<Wakeup> =>
         return Effect.succeed(wakeup)
       }
       // Sleeping past the new entry, or none: a fiber sleeping until the earliest entry. Interruptible whatever the
-      // caller's region, so that cancelling can stop it.
+      // caller's region, so that cancelling can stop it; started after this step (not immediately), so that it is
+      // recorded before it runs.
       timers.fiber?.unsafeInterruptAsFork(FiberId.none)
-      return Effect.forkDaemon(Effect.interruptible(loop(timers))).pipe(
-        Effect.map((fiber) => {
-          timers.fiber = fiber
-          timers.sleepingUntil = Infinity
-          return wakeup
-        })
-      )
+      const runtime = Runtime.make({
+        context: parent.currentContext,
+        runtimeFlags: status.runtimeFlags,
+        fiberRefs: parent.getFiberRefs()
+      })
+      timers.fiber = Runtime.runFork(runtime, Effect.interruptible(loop(timers)), { immediate: false })
+      timers.sleepingUntil = Infinity
+      return Effect.succeed(wakeup)
     })
   )
 
@@ -85,7 +92,9 @@ export const cancel = (wakeup: Wakeup): Effect.Effect<void> =>
   })
 
 const loop = (timers: Timers): Effect.Effect<void> =>
-  Effect.suspend(() => {
+  Effect.withFiberRuntime((self) => {
+    // Replaced (a sooner wake-up came) or stopped (nothing left): whatever it was about to do is another's job.
+    if (timers.fiber !== self) return Effect.void
     const { clock, heap } = timers
     timers.sleepingUntil = Infinity
     for (;;) {
