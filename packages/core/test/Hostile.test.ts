@@ -374,6 +374,26 @@ describe("TokenManager (hostile): races and closing", () => {
       yield* Scope.close(scope, Exit.void)
     }))
 
+  it.effect("a caller running with another Clock: the refresh is still scheduled on the manager's clock", () =>
+    Effect.gen(function*() {
+      const { endpoint, state } = controlled()
+      const scope = yield* Scope.make()
+      const manager = yield* TokenManager.make(endpoint, { policy: { jitter: 0 } }).pipe(Scope.extend(scope))
+      const testClock = yield* Effect.clock
+      // Tells the same time, but its sleeps never end: a wake-up scheduled on it would never fire.
+      const stalled: Clock.Clock = {
+        ...testClock,
+        sleep: () => Effect.never,
+        unsafeCurrentTimeMillis: () => testClock.unsafeCurrentTimeMillis(),
+        unsafeCurrentTimeNanos: () => testClock.unsafeCurrentTimeNanos()
+      }
+      yield* Effect.withClock(manager.get, stalled)
+      assert.strictEqual(state.count, 1)
+      yield* TestClock.adjust("31 minutes")
+      assert.strictEqual(state.count, 2)
+      yield* Scope.close(scope, Exit.void)
+    }))
+
   it.effect("an endpoint that never answers (bounded by its own timeout): callers get the typed error, never hang", () =>
     Effect.gen(function*() {
       const { endpoint: inner, state } = controlled(120_000)

@@ -62,8 +62,8 @@ export class RefreshSchedule {
   }
 
   private scheduleAhead(token: AccessToken, random: number): Effect.Effect<void> {
-    return Effect.clockWith((clock) => {
-      const now = clock.unsafeCurrentTimeMillis()
+    return Effect.suspend(() => {
+      const now = this.target.clock.unsafeCurrentTimeMillis()
       // The floor also runs from the last request as this manager saw it, whatever times the token carries (a
       // custom endpoint's, a store's): however old a token claims to be, refreshes stay `minRefreshInterval` apart.
       const lastRequest = Math.min(this.target.lastRequestAt, now)
@@ -77,7 +77,9 @@ export class RefreshSchedule {
   }
 
   private wakeAt(at: number, token: AccessToken, attempt: number): Effect.Effect<void> {
-    return Effect.flatMap(Wakeups.schedule(at, () => this.start(token, attempt)), (wakeup) => {
+    // On the manager's clock, whatever clock the fiber that changed the token runs with.
+    const scheduled = Effect.withClock(Wakeups.schedule(at, () => this.start(token, attempt)), this.target.clock)
+    return Effect.flatMap(scheduled, (wakeup) => {
       // Two changes of the token at once (a fetch and a store change, on two fibers) each reschedule, and a fiber may
       // yield mid-way: a wake-up for a token no longer held must not replace the one for the token that is.
       const current = this.target.local.token
@@ -119,7 +121,7 @@ export class RefreshSchedule {
       )
       if (result === undefined || Either.isRight(result)) return
       const error = result.left
-      const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+      const now = this.target.clock.unsafeCurrentTimeMillis()
       const retryAfter = isTransient(error) ? error.retryAfter : undefined
       const delay = RefreshPolicy.retryDelay(this.policy, attempt, yield* Random.next, retryAfter)
       const retryAt = now + Duration.toMillis(delay)
