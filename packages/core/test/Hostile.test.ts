@@ -489,6 +489,29 @@ describe("TokenManager (hostile): events", () => {
       assert.strictEqual(Chunk.size(yield* Stream.runCollect(manager.events)), 0)
     }))
 
+  it.effect("events queued for a subscriber when the manager closes are still delivered, then its stream ends", () =>
+    Effect.gen(function*() {
+      const fake = yield* makeFakeEndpoint(HOUR)
+      const scope = yield* Scope.make()
+      const manager = yield* Scope.extend(TokenManager.make(fake.endpoint), scope)
+      const reading = yield* Deferred.make<void>()
+      // Subscribed at once, but takes nothing further until the manager has closed.
+      const subscriber = yield* Effect.fork(Stream.runCollect(
+        Stream.mapEffect(manager.events, (event) => Effect.as(Deferred.await(reading), event._tag))
+      ))
+      yield* Effect.yieldNow()
+      yield* manager.get
+      yield* manager.refresh
+      yield* manager.refresh
+      yield* Scope.close(scope, Exit.void)
+      yield* Deferred.succeed(reading, undefined)
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Fiber.join(subscriber)), [
+        "Fetched",
+        "Refreshed",
+        "Refreshed"
+      ])
+    }))
+
   it.effect("10,000 events to a subscriber that does not read: bounded (sliding), the manager never blocks", () =>
     Effect.gen(function*() {
       const fake = yield* makeFakeEndpoint(HOUR)

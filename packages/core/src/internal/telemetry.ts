@@ -55,6 +55,9 @@ const tokenAge = Metric.gauge("effect_oauth_token_age_seconds", {
   description: "Age of the token that a new token replaced"
 })
 
+// Queued after a subscriber's last event when the manager closes: its stream ends there, with nothing dropped.
+const end: unique symbol = Symbol("@effect-oauth/core/TokenManager/eventsEnd")
+
 /**
  * Everything a manager reports: events to its subscribers (each on a sliding queue of 1024, so a slow subscriber never
  * blocks the manager; nothing is allocated for events until someone subscribes), metrics labelled
@@ -67,7 +70,7 @@ const tokenAge = Metric.gauge("effect_oauth_token_age_seconds", {
  * @internal
  */
 export class Telemetry {
-  private subscribers: Set<Queue.Queue<TokenEvent>> | undefined = undefined
+  private subscribers: Set<Queue.Queue<TokenEvent | typeof end>> | undefined = undefined
   private closed = false
 
   constructor(
@@ -79,7 +82,7 @@ export class Telemetry {
   /** Events from the moment the stream starts; it ends when the manager closes. */
   get events(): Stream.Stream<TokenEvent> {
     const subscribe = Effect.acquireRelease(
-      Effect.flatMap(Queue.sliding<TokenEvent>(1024), (queue) =>
+      Effect.flatMap(Queue.sliding<TokenEvent | typeof end>(1024), (queue) =>
         Effect.sync(() => {
           if (this.closed) return undefined
           ;(this.subscribers ??= new Set()).add(queue)
@@ -93,7 +96,10 @@ export class Telemetry {
         })
     )
     return Stream.unwrapScoped(
-      Effect.map(subscribe, (queue) => queue === undefined ? Stream.empty : Stream.fromQueue(queue))
+      Effect.map(subscribe, (queue) =>
+        queue === undefined
+          ? Stream.empty
+          : Stream.takeWhile(Stream.fromQueue(queue), (event): event is TokenEvent => event !== end))
     )
   }
 
@@ -202,13 +208,13 @@ export class Telemetry {
     )
   }
 
-  /** Ends every subscriber's stream; later subscribers get an empty one. */
+  /** Ends every subscriber's stream once it has read what was queued; later subscribers get an empty one. */
   get close(): Effect.Effect<void> {
-    return Effect.suspend(() => {
+    return Effect.sync(() => {
       this.closed = true
       const subscribers = this.subscribers
       this.subscribers = undefined
-      return subscribers === undefined ? Effect.void : Effect.forEach(subscribers, Queue.shutdown, { discard: true })
+      if (subscribers !== undefined) { for (const queue of subscribers) Queue.unsafeOffer(queue, end) }
     })
   }
 }
