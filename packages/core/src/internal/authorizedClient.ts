@@ -293,14 +293,12 @@ export const build = (
   const authorized = (
     request: HttpClientRequest.HttpClientRequest
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthError> =>
-    manager.get.pipe(
-      Effect.flatMap((token) =>
-        Effect.flatMap(send(request, token), (response) =>
-          Effect.flatMap(
-            judge(request, response),
-            (verdict) => verdict.rejected ? recover(request, token, verdict.status) : Effect.succeed(verdict.response)
-          ))
-      ),
+    Effect.gen(function*() {
+      const token = yield* manager.get
+      const verdict = yield* judge(request, yield* send(request, token))
+      if (!verdict.rejected) return verdict.response
+      return yield* recover(request, token, verdict.status)
+    }).pipe(
       // What leaves the client carries the caller's request, never the one with our Authorization header.
       Effect.mapError(hideToken(request))
     )

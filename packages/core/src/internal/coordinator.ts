@@ -21,6 +21,7 @@ import type * as Background from "./background.js"
 import { RefreshSchedule } from "./refreshSchedule.js"
 import * as SingleFlight from "./singleFlight.js"
 import type { FetchReason, Telemetry } from "./telemetry.js"
+import { checkLifetime } from "./tokenResponse.js"
 
 /**
  * The manager's own copy of the token. `usableUntil` and `hit` (the effect a cache hit returns) are computed once per
@@ -54,22 +55,6 @@ interface Failure {
   readonly at: number
   readonly until: number
 }
-
-// The same floor as the endpoint's minimum accepted lifetime, for tokens from any `TokenEndpoint` implementation: a
-// token that is dead on arrival would make every `get` a token request.
-const minLifetimeMillis = 1000
-
-const checkLifetime = (token: AccessToken): Exit.Exit<AccessToken, TokenError> =>
-  Number.isFinite(token.issuedAt) && Number.isFinite(token.expiresAt) && token.lifetimeMillis >= minLifetimeMillis
-    ? Exit.succeed(token)
-    : Exit.fail(
-      new TokenResponseInvalid({
-        status: 200,
-        issue: `the token endpoint returned a token living ${
-          Number.isFinite(token.lifetimeMillis) ? `${token.lifetimeMillis} ms` : "an invalid time"
-        }; the minimum is 1 second`
-      })
-    )
 
 const noToken = Effect.dieMessage("no token (unreachable: usableUntil is -Infinity)")
 const empty: Local = { token: undefined, usableUntil: -Infinity, hit: noToken, hadToken: false, closed: false }

@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
@@ -15,6 +16,25 @@ import type { TokenResponse } from "../TokenEndpoint.js"
  * @internal
  */
 export const minLifetimeSeconds = 1
+
+/**
+ * The same floor for tokens from any `TokenEndpoint` implementation (a custom one, a store): a token that is dead on
+ * arrival would make every `get` a token request.
+ *
+ * @internal
+ */
+export const checkLifetime = (token: AccessToken): Exit.Exit<AccessToken, TokenResponseInvalid> =>
+  Number.isFinite(token.issuedAt) && Number.isFinite(token.expiresAt) &&
+    token.lifetimeMillis >= minLifetimeSeconds * 1000
+    ? Exit.succeed(token)
+    : Exit.fail(
+      new TokenResponseInvalid({
+        status: 200,
+        issue: `the token endpoint returned a token living ${
+          Number.isFinite(token.lifetimeMillis) ? `${token.lifetimeMillis} ms` : "an invalid time"
+        }; the minimum is ${minLifetimeSeconds} second`
+      })
+    )
 
 const ExpiresIn = Schema.Union(Schema.Number, Schema.NumberFromString).pipe(
   Schema.filter((seconds) => Number.isFinite(seconds) && seconds >= minLifetimeSeconds)
