@@ -7,8 +7,30 @@ import * as UrlParams from "@effect/platform/UrlParams"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import * as Tracer from "effect/Tracer"
 
 const always = () => true
+
+// `send` with the platform's client span turned off and, when given, `span` as its parent: both fiber refs set and
+// restored in one step (`Effect.locally` and `Effect.withParentSpan` each cost a region of their own per request).
+const attempt = <A, E>(send: Effect.Effect<A, E>, span: Tracer.Span | undefined): Effect.Effect<A, E> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiberRuntime((fiber) => {
+      const disabledWhen = fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)
+      const context = fiber.currentContext
+      const turnOff = FiberRef.set(HttpClient.currentTracerDisabledWhen, always)
+      const turnBack = FiberRef.set(HttpClient.currentTracerDisabledWhen, disabledWhen)
+      return span === undefined
+        ? Effect.zipRight(turnOff, Effect.ensuring(restore(send), turnBack))
+        : turnOff.pipe(
+          Effect.zipRight(FiberRef.set(FiberRef.currentContext, Context.add(context, Tracer.ParentSpan, span))),
+          Effect.zipRight(Effect.ensuring(
+            restore(send),
+            Effect.zipRight(turnBack, FiberRef.set(FiberRef.currentContext, context))
+          ))
+        )
+    })
+  )
 
 /**
  * Runs `send` (one attempt of a request that carries the token) in the client span the platform would open for it,
@@ -25,15 +47,13 @@ export const traced = <E>(
   send: (propagation: Headers.Headers) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
   Effect.withFiberRuntime((fiber) => {
-    const untraced = (propagation: Headers.Headers) =>
-      Effect.locally(send(propagation), HttpClient.currentTracerDisabledWhen, always)
     // With tracing off the platform opens no span either: nothing to turn off.
     if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return send(Headers.empty)
     const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
     if (
       url._tag === "Left" || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
     ) {
-      return untraced(Headers.empty)
+      return attempt(send(Headers.empty), undefined)
     }
     const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
     const redacted = fiber.getFiberRef(Headers.currentRedactedNames)
@@ -51,8 +71,7 @@ export const traced = <E>(
       const propagation = fiber.getFiberRef(HttpClient.currentTracerPropagation)
         ? HttpTraceContext.toHeaders(span)
         : Headers.empty
-      return untraced(propagation).pipe(
-        Effect.withParentSpan(span),
+      return attempt(send(propagation), span).pipe(
         Effect.tap((response) => {
           span.attribute("http.response.status_code", response.status)
           const headers = Headers.redact(response.headers, redacted)
