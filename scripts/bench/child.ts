@@ -2,7 +2,20 @@
  * The entry point of a bench child process (see children.ts): receives its task, loads the scenario's child body
  * and the contender, and reports back.
  */
+import * as http from "node:http"
+import { Agent, setGlobalDispatcher } from "undici"
 import type { FromChild, Task, ToChild } from "./children.js"
+
+/**
+ * Every HTTP stack in a child opens at most this many connections per origin: Node's `fetch` and `undici` (one
+ * global dispatcher), and `node:http`'s global agent (axios). Without a cap, 10,000 simultaneous calls open 10,000
+ * sockets and the bench runs out of file descriptors. A library with an agent of its own keeps it (simple-oauth2's
+ * token requests).
+ */
+export const connectionsPerOrigin = 128
+
+setGlobalDispatcher(new Agent({ connections: connectionsPerOrigin }))
+http.globalAgent.maxSockets = connectionsPerOrigin
 
 /** What a scenario body gets: its task, and `ready` (say ready, then wait for the parent's start time). */
 export interface Context {

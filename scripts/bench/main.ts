@@ -32,6 +32,12 @@ const selected = (() => {
   return new Set(names)
 })()
 
+/** `--contenders effect-oauth,simple-oauth2` runs some contenders (for working on the bench). */
+const onlyContenders = (() => {
+  const index = process.argv.indexOf("--contenders")
+  return index === -1 ? undefined : new Set((process.argv[index + 1] ?? "").split(","))
+})()
+
 const targetsSection = (
   microSummary: micro.Summary | undefined,
   loopback: ReturnType<typeof overhead.summarise> | undefined,
@@ -92,7 +98,10 @@ const main = async () => {
         apiOrigin: running.apiOrigin,
         redisUrl: redis?.url
       },
-      contenders: contenders.filter((contender) => contender.needsRedis !== true || redis !== undefined),
+      contenders: contenders.filter((contender) =>
+        (contender.needsRedis !== true || redis !== undefined) &&
+        (onlyContenders === undefined || onlyContenders.has(contender.name))
+      ),
       skipped: redis === undefined
         ? contenders.filter((contender) => contender.needsRedis === true).map((contender) => ({
           name: contender.name,
@@ -115,7 +124,7 @@ const main = async () => {
     if (memoryRun !== undefined) sections.push(memoryRun.section)
     const loopback = (overheadSection?.raw as Record<string, { summary: ReturnType<typeof overhead.summarise> }>)
       ?.["effect-oauth"]?.summary
-    const targets = targetsSection(microRun?.summary, loopback, memoryRun?.effectOauth?.heapBytesPerTenant)
+    const targets = targetsSection(microRun?.summary, loopback, memoryRun?.result.heapBytesPerManager)
     const wallSeconds = (now() - started) / 1000
     const output = [
       "## Benchmarks",

@@ -4,12 +4,14 @@
  * base `Agent` per process, composed once per tenant, as a multi-tenant service would. The interceptor's margins are
  * fixed: a token within 10 s of its `exp` counts as expired, within 30 s as near expiry (refreshed in the background).
  */
-import { Agent, request } from "undici"
+import type { Agent } from "undici"
+import { getGlobalDispatcher, request } from "undici"
 import { createOidcInterceptor } from "undici-oidc-interceptor"
 import type { Contender, Endpoints, Tenant } from "./contender.js"
 
 export const make = async (endpoints: Endpoints): Promise<Contender> => {
-  const agent = new Agent()
+  // The child's global dispatcher: an Agent with the bench's connection cap.
+  const agent = getGlobalDispatcher() as Agent
   const get = async (dispatcher: Agent | ReturnType<Agent["compose"]>, headers: Record<string, string> = {}) => {
     const response = await request(endpoints.apiUrl, { dispatcher, headers })
     await response.body.text()

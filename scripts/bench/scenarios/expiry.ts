@@ -16,7 +16,7 @@ import { type Context, type Section, skippedRows, tenant } from "./context.js"
 const config = {
   tokenLifetimeSeconds: 2,
   lifetimes: 20,
-  callsPerSecond: 100,
+  callsPerSecond: 50,
   windowMs: 500,
   graceMs: 10_000,
   effectOauthMinRefreshIntervalMs: 1000

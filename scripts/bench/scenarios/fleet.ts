@@ -15,8 +15,8 @@ import { type Context, type Section, tenant } from "./context.js"
 
 const config = {
   processes: 4,
-  callersPerProcess: 20,
-  callsPerSecondPerCaller: 5,
+  callersPerProcess: 10,
+  callsPerSecondPerCaller: 2,
   tokenLifetimeSeconds: 2,
   durationMs: 10_000,
   effectOauthMinRefreshIntervalMs: 1000,

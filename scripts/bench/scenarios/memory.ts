@@ -1,29 +1,37 @@
 /**
- * Memory: a multi-tenant service holding one client per tenant. In a fresh child process (`--expose-gc`), each
- * contender builds 10,000 tenants (each its own client id), makes one authorized call with each (so each fetched a
- * token once), lets them sit idle, and reports the heap growth per tenant after a full GC, and the timers it keeps
- * per tenant. For effect-oauth, the live fibers per idle manager too (counted on a further sample of managers built
- * under a tracking `Supervisor`, which itself costs memory, so apart from the heap figure).
+ * Memory: a multi-tenant service holding one effect-oauth `TokenManager` per tenant. In a fresh child process
+ * (`--expose-gc`), 10,000 managers are built with the core's `TokenManager.make` over a `TokenEndpoint` against the
+ * loopback token server (each its own client id, all in one scope, one `FetchHttpClient`): first cold (no token
+ * yet), then each fetches once so that it holds a token, and sits idle. Reports the heap growth per manager after a
+ * full GC, the active timers and the live fibers per manager (counted by a tracking `Supervisor` on the runtime).
  */
+import { TokenEndpoint, TokenManager } from "@effect-oauth/core"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import * as Supervisor from "effect/Supervisor"
 import type { Context as ChildContext } from "../child.js"
 import * as children from "../children.js"
 import { sleep } from "../clock.js"
-import type { Client } from "../contenders/contender.js"
-import { byName } from "../contenders/index.js"
 import { fixed, int } from "../format.js"
-import { type Context, type Section, skippedRows, tenant } from "./context.js"
+import { type Context, type Section, tenant } from "./context.js"
 
-const config = { tenants: 10_000, concurrency: 250, warmupTenants: 200, idleMs: 1000, fiberSample: 1000 }
+const config = { managers: 10_000, concurrency: 250, warmupManagers: 500, idleMs: 1000 }
 
 /** The target of issue 12: bytes of heap per idle effect-oauth manager. */
 export const targetBytes = 5 * 1024
 
-interface Result {
-  readonly heapBytesPerTenant: number
-  readonly timersPerTenant: number
-  readonly socketsOpen: number
+export interface Result {
+  readonly endpointBytes: number
+  readonly coldBytesPerManager: number
+  readonly heapBytesPerManager: number
+  readonly timersPerManager: number
+  readonly fibersPerManager: number
   readonly failed: number
-  readonly fibersPerManager?: number | undefined
 }
 
 const collect = async () => {
@@ -36,110 +44,98 @@ const collect = async () => {
   return process.memoryUsage().heapUsed
 }
 
-const resources = (name: string) => process.getActiveResourcesInfo().filter((resource) => resource === name).length
+const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length
 
-const build = async (
-  make: (index: number) => Promise<Client>,
-  count: number
-): Promise<{ readonly clients: Array<Client>; readonly failed: number }> => {
-  const clients: Array<Client> = []
-  let failed = 0
-  for (let start = 0; start < count; start += config.concurrency) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(config.concurrency, count - start) }, async (_, offset) => {
-        const client = await make(start + offset)
-        const status = await client.call().catch(() => 0)
-        if (status !== 200) failed += 1
-        return client
-      })
-    )
-    clients.push(...batch)
-  }
-  return { clients, failed }
-}
+const program = (tokenUrl: string, prefix: string) =>
+  Effect.gen(function*() {
+    const supervisor = yield* Supervisor.track
+    const scope = yield* Scope.make()
+    const endpoints = (name: string, count: number) =>
+      Effect.forEach(
+        Array.from({ length: count }, (_, index) => `${prefix}-${name}-${index}`),
+        (clientId) => TokenEndpoint.make({ tokenUrl, clientId, clientSecret: Redacted.make("bench-secret") })
+      )
+    const managers = (endpoints: ReadonlyArray<TokenEndpoint.Service>) =>
+      Effect.forEach(endpoints, (endpoint) => Scope.extend(TokenManager.make(endpoint, { name: "bench" }), scope))
+    const fetchAll = (managers: ReadonlyArray<TokenManager.Service>) =>
+      Effect.map(
+        Effect.forEach(managers, (manager) => Effect.either(manager.get), { concurrency: config.concurrency }),
+        (results) => results.filter((result) => result._tag === "Left").length
+      )
+    // Warm-up: load and compile every code path a manager uses, so the measure is the managers' own memory.
+    yield* fetchAll(yield* managers(yield* endpoints("warm", config.warmupManagers)))
+    const fibersBefore = (yield* supervisor.value).length
+    const timersBefore = timers()
+    const start = yield* Effect.promise(collect)
+    const built = yield* endpoints("m", config.managers)
+    const before = yield* Effect.promise(collect)
+    const held = yield* managers(built)
+    const cold = yield* Effect.promise(collect)
+    const failed = yield* fetchAll(held)
+    yield* Effect.sleep(config.idleMs)
+    const warm = yield* Effect.promise(collect)
+    const result: Result = {
+      endpointBytes: (before - start) / config.managers,
+      coldBytesPerManager: (cold - before) / config.managers,
+      heapBytesPerManager: (warm - before) / config.managers,
+      timersPerManager: (timers() - timersBefore) / config.managers,
+      fibersPerManager: ((yield* supervisor.value).length - fibersBefore) / config.managers,
+      failed
+    }
+    yield* Scope.close(scope, Exit.void)
+    return result
+  }).pipe(
+    Effect.provide(FetchHttpClient.layer),
+    Logger.withMinimumLogLevel(LogLevel.Error)
+  )
 
 export const child = async ({ ready, task }: ChildContext): Promise<Result> => {
   const { prefix } = task.config as { readonly prefix: string }
-  const definition = byName(task.contender)
-  const contender = await (await definition.load())(task.endpoints)
-  const make = (name: string) => (index: number) =>
-    contender.make({ clientId: `${prefix}-${name}-${index}`, clientSecret: "bench-secret" })
   await ready()
-  // Warm-up: load and compile every code path a tenant uses, so the measure is the tenants' own memory.
-  const warm = await build(make("warm"), config.warmupTenants)
-  await Promise.all(warm.clients.map((client) => client.close()))
-  const heapBefore = await collect()
-  const timersBefore = resources("Timeout")
-  const { clients, failed } = await build(make("t"), config.tenants)
-  await sleep(config.idleMs)
-  const heapAfter = await collect()
-  const result = {
-    heapBytesPerTenant: (heapAfter - heapBefore) / config.tenants,
-    timersPerTenant: (resources("Timeout") - timersBefore) / config.tenants,
-    socketsOpen: resources("TCPSocketWrap"),
-    failed
-  }
-  if (clients.length !== config.tenants || !definition.name.startsWith("effect-oauth")) return result
-  const tracked = await (await definition.load({ trackFibers: true }))(task.endpoints)
-  const fibersBefore = await tracked.liveFibers!()
-  const sample = await build(
-    (index) => tracked.make({ clientId: `${prefix}-fibers-${index}`, clientSecret: "bench-secret" }),
-    config.fiberSample
-  )
-  await sleep(config.idleMs)
-  const fibersPerManager = ((await tracked.liveFibers!()) - fibersBefore) / config.fiberSample
-  return { ...result, fibersPerManager, failed: result.failed + sample.failed }
+  return Effect.runPromise(program(task.endpoints.tokenUrl, prefix))
 }
 
-export const run = async (
-  context: Context
-): Promise<{ readonly section: Section; readonly effectOauth?: Result | undefined }> => {
-  const rows: Array<ReadonlyArray<string>> = []
-  const raw: Record<string, Result> = {}
-  for (const contender of context.contenders) {
-    context.log(`memory: ${contender.name}`)
-    const result = await children.run<Result>({
-      scenario: "memory",
-      contender: contender.name,
-      endpoints: context.endpoints,
-      config: { prefix: tenant("memory", contender.name).clientId }
-    }, 240_000)
-    raw[contender.name] = result
-    rows.push([
-      contender.name,
-      `${fixed(result.heapBytesPerTenant / 1024, 1)} KiB`,
-      int((result.heapBytesPerTenant * config.tenants) / 1024 / 1024) + " MiB",
-      fixed(result.timersPerTenant, 2),
-      result.fibersPerManager === undefined ? "" : fixed(result.fibersPerManager, 2),
-      int(result.failed)
-    ])
-  }
-  const effectOauth = raw["effect-oauth"]
+export const run = async (context: Context): Promise<{ readonly section: Section; readonly result: Result }> => {
+  context.log(`memory: ${int(config.managers)} effect-oauth managers`)
+  const result = await children.run<Result>({
+    scenario: "memory",
+    contender: "effect-oauth",
+    endpoints: context.endpoints,
+    config: { prefix: tenant("memory", "effect-oauth").clientId }
+  }, 120_000)
+  const kib = (bytes: number) => `${fixed(bytes / 1024, 2)} KiB`
   return {
-    effectOauth,
+    result,
     section: {
       id: "memory",
-      title: `Memory: ${int(config.tenants)} idle tenants, one client each`,
-      reading:
-        "Heap growth after a full GC divided by the tenants, each of which made one authorized call (so fetched one " +
-        "token) and then sat idle. Timers are the process's active `Timeout` handles per tenant. Target for an idle " +
-        `effect-oauth manager: under ${targetBytes / 1024} KiB.`,
-      config,
-      headers: [
-        "contender",
-        "heap per tenant",
-        `heap for ${int(config.tenants)}`,
-        "timers per tenant",
-        "fibers per manager",
-        "failed first calls"
+      title: `Memory: ${int(config.managers)} idle effect-oauth managers`,
+      reading: "TokenManager.make over a TokenEndpoint against the loopback token server, one client id each, in " +
+        "one process. Heap growth after a full GC divided by the managers (the endpoints built first and measured apart): cold (built, no token yet) and idle " +
+        "(each fetched one token, then 1 s idle). Fibers and timers are what the managers added to the process.",
+      config: { ...config, targetBytes },
+      headers: ["measure", "per manager", `for ${int(config.managers)}`],
+      rows: [
+        [
+          "heap of its TokenEndpoint (not counted below)",
+          kib(result.endpointBytes),
+          `${fixed(result.endpointBytes * 10 / 1024, 1)} MiB`
+        ],
+        [
+          "heap, cold (no token yet)",
+          kib(result.coldBytesPerManager),
+          `${fixed(result.coldBytesPerManager * 10 / 1024, 1)} MiB`
+        ],
+        [
+          "heap, idle holding a token",
+          kib(result.heapBytesPerManager),
+          `${fixed(result.heapBytesPerManager * 10 / 1024, 1)} MiB`
+        ],
+        ["live fibers", fixed(result.fibersPerManager, 3), int(result.fibersPerManager * config.managers)],
+        ["active timers", fixed(result.timersPerManager, 3), int(result.timersPerManager * config.managers)],
+        ["failed token fetches", "", int(result.failed)]
       ],
-      rows: [...rows, ...skippedRows(context, 6)],
-      notes: [
-        "What a tenant holds differs: effect-oauth a manager (with its refresh fiber) and an authorized client; the " +
-        "peers their client object and token; undici-oidc-interceptor a composed dispatcher over one shared Agent; " +
-        "axios an instance with its interceptor; openid-client a Configuration (it keeps no token)."
-      ],
-      raw
+      notes: [],
+      raw: result
     }
   }
 }
