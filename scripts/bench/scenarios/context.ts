@@ -1,0 +1,39 @@
+/**
+ * What every scenario's parent side gets (the servers, the endpoints, the contenders that can run here) and what it
+ * gives back: one section of the report, with its configuration, its table and its raw per-round numbers.
+ */
+import type { Definition, Endpoints, Tenant } from "../contenders/contender.js"
+import { clientSecret, type Servers } from "../servers.js"
+
+export interface Context {
+  readonly servers: Servers
+  readonly endpoints: Endpoints
+  /** In table order; a contender that cannot run here (no `redis-server`) is absent and listed in `skipped`. */
+  readonly contenders: ReadonlyArray<Definition>
+  readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>
+  readonly log: (line: string) => void
+}
+
+export interface Section {
+  readonly id: string
+  readonly title: string
+  /** How to read the table, in a sentence or two. */
+  readonly reading: string
+  readonly config: unknown
+  readonly headers: ReadonlyArray<string>
+  readonly rows: ReadonlyArray<ReadonlyArray<string>>
+  readonly notes: ReadonlyArray<string>
+  readonly raw: unknown
+}
+
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")
+
+/** A client id of its own for each scenario, contender and round, so the token server counts them apart. */
+export const tenant = (scenario: string, contender: string, suffix: string | number = ""): Tenant => ({
+  clientId: `${scenario}-${slug(contender)}${suffix === "" ? "" : `-${suffix}`}`,
+  clientSecret
+})
+
+/** The rows of contenders that could not run, so every table lists every contender. */
+export const skippedRows = (context: Context, columns: number): ReadonlyArray<ReadonlyArray<string>> =>
+  context.skipped.map((skipped) => [skipped.name, `skipped: ${skipped.reason}`, ...Array(columns - 2).fill("")])
