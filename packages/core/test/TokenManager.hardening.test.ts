@@ -14,7 +14,12 @@ import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { AccessToken } from "../src/AccessToken.js"
-import { InvalidCredentials, TokenEndpointUnavailable, type TokenError } from "../src/OAuthError.js"
+import {
+  InvalidCredentials,
+  TokenEndpointUnavailable,
+  type TokenError,
+  TokenRequestRejected
+} from "../src/OAuthError.js"
 import { TokenEndpoint } from "../src/TokenEndpoint.js"
 import type * as TokenEndpointModule from "../src/TokenEndpoint.js"
 import * as TokenManager from "../src/TokenManager.js"
@@ -184,16 +189,18 @@ describe("TokenManager: callers share one attempt and its outcome (9.6, 9.11)", 
       )
     }))
 
-  it.scoped("a loop meeting InvalidCredentials sends one request per cooldown, not one per call", () =>
+  it.scoped.each([
+    new InvalidCredentials({ status: 401, error: "invalid_client" }),
+    new TokenRequestRejected({ status: 400, error: "invalid_scope" })
+  ])("a loop meeting $_tag sends one request per cooldown, not one per call", (invalid) =>
     Effect.gen(function*() {
       const fake = yield* makeFakeEndpoint(HOUR)
       const manager = yield* TokenManager.make(fake.endpoint, { policy: { failureCooldown: "5 seconds", jitter: 0 } })
-      const invalid = new InvalidCredentials({ status: 401, error: "invalid_client" })
       yield* fake.script(...Array.from({ length: 100 }, () => invalid))
       const errors: Array<TokenError> = []
       for (let i = 0; i < 1000; i++) errors.push(yield* Effect.flip(manager.get))
       assert.strictEqual((yield* fake.requests).length, 1)
-      assert.isTrue(errors.every((error) => error._tag === "InvalidCredentials"))
+      assert.isTrue(errors.every((error) => error._tag === invalid._tag))
       yield* TestClock.adjust("4 seconds")
       yield* Effect.flip(manager.get)
       assert.strictEqual((yield* fake.requests).length, 1)
@@ -201,7 +208,7 @@ describe("TokenManager: callers share one attempt and its outcome (9.6, 9.11)", 
       yield* Effect.flip(manager.get)
       assert.strictEqual((yield* fake.requests).length, 2)
       // A forced refresh bypasses the memory.
-      assert.strictEqual((yield* Effect.flip(manager.refresh))._tag, "InvalidCredentials")
+      assert.strictEqual((yield* Effect.flip(manager.refresh))._tag, invalid._tag)
       assert.strictEqual((yield* fake.requests).length, 3)
     }))
 

@@ -1,6 +1,9 @@
+import * as TokenManager from "@effect-oauth/core/TokenManager"
+import * as TokenStore from "@effect-oauth/core/TokenStore"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -133,6 +136,30 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore encryption and option
       }
       const ok = yield* build({ REDIS_URL: server!.url, REDIS_TOKEN_ENCRYPTION_KEYS: Redacted.value(key1) })
       assert.isTrue(Either.isRight(ok))
+    }))
+
+  it.scopedLive("built with layer, a manager's warm get sends no Redis command (the hot path stays local)", () =>
+    Effect.gen(function*() {
+      const raw = yield* rawClient(server!.url)
+      const commands = Effect.promise(async () => {
+        const stats = await raw.info("commandstats")
+        return [...stats.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)]
+          .filter(([, name]) => name !== "info")
+          .reduce((sum, [, , calls]) => sum + Number(calls), 0)
+      })
+      const store = yield* Layer.build(
+        RedisTokenStore.layer({ url: server!.url, prefix: uniquePrefix("layer"), ...RedisServer.loadedMachineTimeouts })
+      ).pipe(Effect.map(Context.get(TokenStore.TokenStore)))
+      const endpoint = {
+        key: KEY,
+        request: Effect.map(Clock.currentTimeMillis, (now) => makeToken("layer-token", now, 3_600_000))
+      }
+      const manager = yield* TokenManager.make(endpoint, { store })
+      yield* manager.get
+      const before = yield* commands
+      assert.isAbove(before, 0) // the cold get went through Redis: the count sees the store's commands
+      for (let i = 0; i < 1_000; i++) yield* manager.get
+      assert.strictEqual((yield* commands) - before, 0)
     }))
 
   it.scopedLive("accepts the caller's own node-redis client, and leaves it open", () =>
