@@ -112,6 +112,96 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth emulator", (it) => {
       assert.match(scoped.stderr, /^effect-oauth token: TokenRequestRejected: .*invalid_scope/)
     }), 120_000)
 
+  it.effect(
+    "token oauth --auth-method and --encoding decide how the credentials travel, over OAUTH_AUTH_METHOD",
+    () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* OAuth
+        // The RFC 6749 emulator takes form or JSON bodies and refuses multipart (Bringg's encoding) with a 400:
+        // exit 6, but the request it recorded shows the flag was applied.
+        const cases = [
+          ["client_secret_post", "form", "post", 0],
+          ["client_secret_basic", "form", "basic", 0],
+          ["client_secret_basic_plain", "json", "basic", 0],
+          ["client_secret_post", "multipart", "post", 6]
+        ] as const
+        for (const [method, encoding, seen, code] of cases) {
+          const before = ((yield* admin(baseUrl, "/requests", undefined, "GET")).body as Array<unknown>).length
+          const result = yield* run(
+            [
+              "token",
+              "oauth",
+              "--token-url",
+              `${baseUrl}/oauth/token`,
+              "--auth-method",
+              method,
+              "--encoding",
+              encoding
+            ],
+            {
+              env: {
+                OAUTH_CLIENT_ID: "app",
+                OAUTH_CLIENT_SECRET: secret,
+                // The flags win over the variables they name.
+                OAUTH_AUTH_METHOD: method === "client_secret_post" ? "client_secret_basic" : "client_secret_post",
+                OAUTH_ENCODING: encoding === "form" ? "json" : "form"
+              }
+            }
+          )
+          assert.strictEqual(result.exitCode, code, `${method} ${encoding}: ${result.stderr}`)
+          const requests = (yield* admin(baseUrl, "/requests", undefined, "GET")).body as Array<Record<string, any>>
+          assert.strictEqual(requests.length, before + 1, method)
+          const request = requests.at(-1)!
+          assert.deepStrictEqual(
+            [request.clientId, request.authMethod, request.encoding, request.status],
+            ["app", seen, encoding, code === 0 ? 200 : 400],
+            method
+          )
+          // The secret is in the body with client_secret_post only (the emulator masks it), else in the header.
+          assert.strictEqual(request.fields.client_secret, seen === "post" ? "***" : undefined, method)
+          assert.notInclude(result.stdout + result.stderr, secret)
+        }
+      }),
+    120_000
+  )
+
+  it.effect(
+    "token oauth --auth-method: a bad value, or on another provider, exits 2 with one line",
+    () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* OAuth
+        const before = (yield* admin(baseUrl, "/stats", undefined, "GET")).body.tokenRequests
+        const cases = [
+          [
+            ["token", "oauth", "--auth-method", "private_key_jwt"],
+            /^effect-oauth token: OAUTH_AUTH_METHOD: Expected one of .*"private_key_jwt"/
+          ],
+          [["token", "oauth", "--encoding", "xml"], /^effect-oauth token: OAUTH_ENCODING: .*"xml"/],
+          [["token", "bringg", "--auth-method", "client_secret_post"], /--auth-method does not apply to bringg/]
+        ] as const
+        for (const [args, message] of cases) {
+          const result = yield* run(args, {
+            env: {
+              OAUTH_CLIENT_ID: "app",
+              OAUTH_CLIENT_SECRET: secret,
+              OAUTH_TOKEN_URL: `${baseUrl}/oauth/token`,
+              BRINGG_BASE_URL: baseUrl,
+              BRINGG_CLIENT_ID: "app",
+              BRINGG_CLIENT_SECRET: secret
+            }
+          })
+          assert.strictEqual(result.exitCode, 2, result.stderr)
+          assert.strictEqual(result.stdout, "")
+          assert.strictEqual(result.stderr.trimEnd().split("\n").length, 1, result.stderr)
+          assert.match(result.stderr, message)
+          assert.notInclude(result.stderr, secret)
+        }
+        // Refused before any request.
+        assert.strictEqual((yield* admin(baseUrl, "/stats", undefined, "GET")).body.tokenRequests, before)
+      }),
+    120_000
+  )
+
   it.effect("bad emulator options exit 2 with one line", () =>
     Effect.gen(function*() {
       for (

@@ -134,3 +134,112 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth token", (it) => {
     120_000
   )
 })
+
+class Dhl extends Context.Tag("test/Dhl")<Dhl, RunningEmulator>() {}
+
+const dhlSecret = "dhl-s3cr3t-Hk5"
+const DhlEmulator = Layer.scoped(
+  Dhl,
+  emulator(["--provider", "dhl", "--client", `tracking:${dhlSecret}`, "--lifetime", "15m"])
+).pipe(Layer.provideMerge(platform))
+
+const dhlEnv = (baseUrl: string) => ({
+  DHL_ECOMMERCE_ENVIRONMENT: "sandbox",
+  DHL_ECOMMERCE_BASE_URL: baseUrl,
+  DHL_ECOMMERCE_CLIENT_ID: "tracking",
+  DHL_ECOMMERCE_CLIENT_SECRET: dhlSecret
+})
+
+layer(DhlEmulator, { timeout: 120_000 })("effect-oauth token dhl", (it) => {
+  it.effect("dhl: prints what came back, no clock skew without created_at, the token hidden unless --show-token", () =>
+    Effect.gen(function*() {
+      const { baseUrl } = yield* Dhl
+      const hidden = yield* run(["token", "dhl"], { env: dhlEnv(baseUrl) })
+      assert.strictEqual(hidden.exitCode, 0, hidden.stderr)
+      assert.strictEqual(hidden.stderr, "")
+      const rows = Object.fromEntries(lines(hidden.stdout).map((line) => [line.slice(0, 12).trim(), line.slice(14)]))
+      assert.deepStrictEqual(rows, {
+        provider: "dhl",
+        "token type": "Bearer",
+        scope: "-",
+        lifetime: "15 min (900 s)",
+        "expires at": rows["expires at"]!,
+        "clock skew": "-",
+        "access token": "hidden (--show-token prints it)"
+      })
+      assert.match(rows["expires at"]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(in 1[45] min(?: \d+ s)?\)$/)
+      assert.notMatch(hidden.stdout, tokenLike)
+      assert.notInclude(hidden.stdout, dhlSecret)
+
+      const shown = yield* run(["token", "dhl", "--show-token"], { env: dhlEnv(baseUrl) })
+      assert.strictEqual(shown.exitCode, 0, shown.stderr)
+      const token = lines(shown.stdout).at(-1)!.replace(/^access token\s+/, "")
+      assert.match(token, tokenLike)
+      assert.notInclude(shown.stdout, dhlSecret)
+    }))
+
+  it.effect("dhl --json: one object, flags over DHL_ECOMMERCE_* and the secret from --secret-stdin", () =>
+    Effect.gen(function*() {
+      const { baseUrl } = yield* Dhl
+      // Every variable wrong or missing: the flags and standard input replace them.
+      const result = yield* run(
+        ["token", "dhl", "--json", "--secret-stdin", "--client-id", "tracking", "--base-url", baseUrl],
+        {
+          env: {
+            DHL_ECOMMERCE_ENVIRONMENT: "sandbox",
+            DHL_ECOMMERCE_BASE_URL: "http://127.0.0.1:9",
+            DHL_ECOMMERCE_CLIENT_ID: "nobody"
+          },
+          stdin: `${dhlSecret}\n`
+        }
+      )
+      assert.strictEqual(result.exitCode, 0, result.stderr)
+      assert.strictEqual(lines(result.stdout).length, 1)
+      const body = JSON.parse(result.stdout)
+      assert.deepStrictEqual(Object.keys(body), [
+        "provider",
+        "tokenType",
+        "scope",
+        "lifetimeSeconds",
+        "issuedAt",
+        "expiresAt",
+        "serverClockSkewMillis"
+      ])
+      assert.strictEqual(body.provider, "dhl")
+      assert.strictEqual(body.tokenType, "Bearer")
+      assert.strictEqual(body.scope, null)
+      assert.strictEqual(body.lifetimeSeconds, 900)
+      assert.strictEqual(Date.parse(body.expiresAt) - Date.parse(body.issuedAt), 900_000)
+      assert.strictEqual(body.serverClockSkewMillis, null) // DHL sends no created_at
+      assert.notInclude(result.stdout, dhlSecret)
+
+      const shown = yield* run(["token", "dhl", "--json", "--show-token"], { env: dhlEnv(baseUrl) })
+      assert.strictEqual(shown.exitCode, 0, shown.stderr)
+      assert.match(JSON.parse(shown.stdout).accessToken, tokenLike)
+    }))
+
+  const dhlCases: ReadonlyArray<
+    readonly [what: string, fault: unknown, env: Record<string, string>, code: number, message: RegExp]
+  > = [
+    ["a wrong secret", undefined, { DHL_ECOMMERCE_CLIENT_SECRET: "wrong-secret" }, 3, /^InvalidCredentials: /],
+    ["an unknown client", undefined, { DHL_ECOMMERCE_CLIENT_ID: "nobody" }, 3, /^InvalidCredentials: /],
+    ["a 503", { type: "status", status: 503 }, {}, 4, /^TokenEndpointUnavailable: .*503/],
+    ["a bad DHL_ECOMMERCE_ENVIRONMENT", undefined, { DHL_ECOMMERCE_ENVIRONMENT: "staging" }, 2, /ENVIRONMENT/]
+  ]
+  for (const [what, fault, overrides, code, message] of dhlCases) {
+    it.effect(`dhl: exit ${code} and one line on stderr for ${what}, never the secret`, () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* Dhl
+        yield* admin(baseUrl, "/faults", undefined, "DELETE")
+        if (fault !== undefined) assert.strictEqual((yield* admin(baseUrl, "/faults", fault)).status, 201)
+        const result = yield* run(["token", "dhl"], { env: { ...dhlEnv(baseUrl), ...overrides } })
+        assert.strictEqual(result.exitCode, code, result.stderr)
+        assert.strictEqual(result.stdout, "")
+        const errors = lines(result.stderr)
+        assert.strictEqual(errors.length, 1, result.stderr)
+        assert.match(errors[0]!.replace(/^effect-oauth token: /, ""), message)
+        assert.notInclude(result.stderr, dhlSecret)
+        assert.notInclude(result.stderr, "wrong-secret")
+      }), 120_000)
+  }
+})
