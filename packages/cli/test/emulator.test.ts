@@ -174,9 +174,9 @@ layer(Emulators, { timeout: 120_000 })("effect-oauth emulator", (it) => {
         const cases = [
           [
             ["token", "oauth", "--auth-method", "private_key_jwt"],
-            /^effect-oauth token: OAUTH_AUTH_METHOD: Expected one of .*"private_key_jwt"/
+            /^effect-oauth token: --auth-method: Expected one of .*"private_key_jwt"/
           ],
-          [["token", "oauth", "--encoding", "xml"], /^effect-oauth token: OAUTH_ENCODING: .*"xml"/],
+          [["token", "oauth", "--encoding", "xml"], /^effect-oauth token: --encoding: .*"xml"/],
           [["token", "bringg", "--auth-method", "client_secret_post"], /--auth-method does not apply to bringg/]
         ] as const
         for (const [args, message] of cases) {

@@ -112,8 +112,15 @@ const leaves = (error: ConfigError.ConfigError): ReadonlyArray<ConfigError.Confi
   }
 }
 
-/** A configuration error as one line that names the variable (and its flag), never a value. */
-export const describeConfigError = (provider: ProviderName, error: ConfigError.ConfigError): string => {
+/**
+ * A configuration error as one line that names the variable (and its flag), never a value; a value that came from a
+ * flag is named by that flag (`fromFlags`: variable → flag), which is what the user typed.
+ */
+export const describeConfigError = (
+  provider: ProviderName,
+  error: ConfigError.ConfigError,
+  fromFlags: ReadonlyMap<string, string> = new Map()
+): string => {
   const prefix = prefixes[provider]
   const lines = leaves(error).map((leaf) => {
     const variable = leaf._op === "And" || leaf._op === "Or" ? "" : leaf.path.join("_")
@@ -125,7 +132,8 @@ export const describeConfigError = (provider: ProviderName, error: ConfigError.C
     if (leaf._op === "MissingData" && leaf.message.startsWith("Expected")) {
       return `${variable} is not set: set it${alternative}`
     }
-    return `${variable === "" ? "" : `${variable}: `}${leaf.message}`
+    const name = fromFlags.get(variable) ?? variable
+    return `${name === "" ? "" : `${name}: `}${leaf.message}`
   })
   return Array.from(new Set(lines)).join("; ")
 }
@@ -140,6 +148,7 @@ const configured = <A, R>(
     const environment = new Map(
       Object.entries(process.env).flatMap(([key, value]) => value === undefined ? [] : [[key, value] as const])
     )
+    const fromFlags = new Map<string, string>()
     for (const flag of Object.keys(flagNames)) {
       const value: unknown = flags[flag as keyof AppFlags]
       if (!Option.isOption(value) || Option.isNone(value)) continue
@@ -148,6 +157,7 @@ const configured = <A, R>(
         return yield* new UsageError({ message: `${flagNames[flag]} does not apply to ${provider}` })
       }
       environment.set(`${prefix}_${variable}`, String(value.value))
+      fromFlags.set(`${prefix}_${variable}`, flagNames[flag]!)
       // A flag naming where Bringg lives replaces the other way of saying it from the environment.
       if (variable === "REGION") environment.delete(`${prefix}_BASE_URL`)
       if (provider === "bringg" && variable === "BASE_URL") environment.delete(`${prefix}_REGION`)
@@ -157,7 +167,7 @@ const configured = <A, R>(
     const typed = yield* secret(`${prefix}_CLIENT_SECRET`, flags, environment)
     if (Option.isSome(typed)) environment.set(`${prefix}_CLIENT_SECRET`, typed.value)
     return yield* build(ConfigProvider.fromMap(environment, { pathDelim: "__" })).pipe(
-      Effect.mapError((error) => new UsageError({ message: describeConfigError(provider, error) }))
+      Effect.mapError((error) => new UsageError({ message: describeConfigError(provider, error, fromFlags) }))
     )
   })
 
