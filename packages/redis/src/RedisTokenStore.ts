@@ -7,7 +7,6 @@
  * @since 0.1.0
  */
 import * as TokenStore from "@effect-oauth/core/TokenStore"
-import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
@@ -20,6 +19,7 @@ import type * as Scope from "effect/Scope"
 import { createClient } from "redis"
 import * as Codec from "./internal/codec.js"
 import * as Crypto from "./internal/crypto.js"
+import * as Liveness from "./internal/liveness.js"
 import * as Resolve from "./internal/options.js"
 import * as Slot from "./internal/slot.js"
 
@@ -33,6 +33,7 @@ import * as Slot from "./internal/slot.js"
  */
 export interface RedisClient {
   readonly isOpen: boolean
+  readonly isReady?: boolean | undefined
   readonly connect: () => Promise<unknown>
   readonly eval: (
     script: string,
@@ -43,6 +44,7 @@ export interface RedisClient {
   readonly unsubscribe: (channel: string, listener: (message: string, channel: string) => unknown) => Promise<unknown>
   readonly on: (event: "error", listener: (error: unknown) => void) => unknown
   readonly disconnect: () => Promise<unknown>
+  readonly ping?: (() => Promise<unknown>) | undefined
 }
 
 /**
@@ -75,33 +77,6 @@ export interface Options {
   readonly encryptionKeys?: ReadonlyArray<Redacted.Redacted<string>> | undefined
 }
 
-// The class of an error (node-redis names its errors: ClientOfflineError, ConnectionTimeoutError, …), never its
-// message, which may quote a command.
-const errorName = (error: unknown): string => {
-  const cause = Cause.isUnknownException(error) ? error.error : error
-  return cause instanceof Error ? (cause.name === "Error" ? cause.constructor.name : cause.name) : "unknown error"
-}
-
-const ignore = (thunk: () => Promise<unknown>, millis: number) =>
-  Effect.tryPromise(thunk).pipe(Effect.timeout(Duration.millis(millis)), Effect.ignore)
-
-// Connects `client` unless it is open, waiting at most `millis`; a failure is a warning (the managers start alone).
-const connect = (client: RedisClient, millis: number, what: string) =>
-  Effect.suspend(() => {
-    if (client.isOpen) return Effect.void
-    const connecting = client.connect()
-    connecting.catch(() => {})
-    return Effect.tryPromise(() => connecting).pipe(
-      Effect.timeoutFail({ duration: Duration.millis(millis), onTimeout: () => new Cause.TimeoutException() }),
-      Effect.catchAll((error) =>
-        Effect.logWarning(
-          `RedisTokenStore: the ${what} connection is not ready (${errorName(error)}); token managers work alone ` +
-            "and share once Redis answers"
-        )
-      )
-    )
-  })
-
 /**
  * A Redis token store for the current scope: connects (its own client from `url`, with the offline queue disabled
  * and reconnection capped at one second, or yours), opens a subscriber connection (`duplicate()`), and closes what it
@@ -126,34 +101,41 @@ export const make: (options: Options) => Effect.Effect<TokenStore.Service, Confi
     }) as unknown as RedisClient)
     if (owned) {
       client.on("error", () => {})
-      yield* Effect.addFinalizer(() => ignore(() => client.disconnect(), settings.connectMillis))
+      yield* Effect.addFinalizer(() => Liveness.ignore(() => client.disconnect(), settings.connectMillis))
     }
-    yield* connect(client, settings.connectMillis, "command")
+    yield* Liveness.connect(client, settings.connectMillis, "command")
+    const commands = owned ? yield* Liveness.keep(client, "command", settings) : undefined
     const subscriber = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const duplicate = client.duplicate()
         duplicate.on("error", () => {})
         return duplicate
       }),
-      (duplicate) => ignore(() => duplicate.disconnect(), settings.connectMillis)
+      (duplicate) => Liveness.ignore(() => duplicate.disconnect(), settings.connectMillis)
     )
-    yield* connect(subscriber, settings.connectMillis, "subscriber")
+    yield* Liveness.connect(subscriber, settings.connectMillis, "subscriber")
+    yield* Liveness.keep(subscriber, "subscriber", settings)
 
     const connection: Slot.Connection = {
       run: (operation, script, keys, args) =>
         Effect.tryPromise({
           try: () => client.eval(script, { keys, arguments: args }),
           catch: (error) =>
-            new TokenStore.StoreUnavailable({ detail: `redis ${operation} failed: ${errorName(error)}` })
+            new TokenStore.StoreUnavailable({ detail: `redis ${operation} failed: ${Liveness.errorName(error)}` })
         }).pipe(
           Effect.withSpan(`RedisTokenStore.${operation}`, { kind: "client" }),
-          Effect.timeoutFail({
+          Effect.timeoutTo({
             duration: Duration.millis(settings.commandMillis),
+            onSuccess: Effect.succeed,
             onTimeout: () =>
-              new TokenStore.StoreUnavailable({
-                detail: `redis ${operation} got no answer within ${settings.commandMillis} ms`
-              })
-          })
+              Effect.zipRight(
+                commands?.unanswered ?? Effect.void,
+                new TokenStore.StoreUnavailable({
+                  detail: `redis ${operation} got no answer within ${settings.commandMillis} ms`
+                })
+              )
+          }),
+          Effect.flatten
         ),
       // Subscribes for the slot's scope. A failed attempt (Redis down when the slot opens) is retried every
       // `pollInterval` in the background (node-redis resubscribes by itself only what was once subscribed); until
@@ -165,12 +147,12 @@ export const make: (options: Options) => Effect.Effect<TokenStore.Service, Confi
             Effect.timeout(Duration.millis(settings.connectMillis))
           )
           yield* Effect.addFinalizer(() =>
-            ignore(() => subscriber.unsubscribe(channel, onMessage), settings.commandMillis)
+            Liveness.ignore(() => subscriber.unsubscribe(channel, onMessage), settings.commandMillis)
           )
           const first = yield* Effect.either(attempt)
           if (first._tag === "Right") return
           yield* Effect.logWarning(
-            `RedisTokenStore: no change subscription yet (${errorName(first.left)}); retrying every ` +
+            `RedisTokenStore: no change subscription yet (${Liveness.errorName(first.left)}); retrying every ` +
               `${settings.pollMillis} ms, and managers look at Redis at least that often while waiting`
           )
           yield* Effect.forkScoped(

@@ -236,7 +236,13 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       const timeout = yield* Effect.flip(live.get).pipe(Effect.ensuring(Effect.sync(() => paused.resume())))
       assert.strictEqual(timeout._tag, "StoreUnavailable")
       assert.include(timeout.detail, "200 ms")
-      assert.isTrue(Option.isNone(yield* live.get))
+      // Answers again once resumed (a failure detector: on a loaded machine the store may have found the connection
+      // unanswering and be reopening it).
+      assert.isTrue(
+        Option.isNone(
+          yield* live.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+        )
+      )
     }))
 
   it.scopedLive(
@@ -282,12 +288,9 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
     90_000
   )
 
-  // Skipped: about one fresh-clone CI run in three, the command connection never answers again after the restart
-  // (every command "got no answer within 5000 ms" for 30 s), though node-redis reports it ready. This matches
-  // node-redis reports of a connection left ready but dead after a reconnect (redis/node-redis#3108, #3346). The
-  // store fails open meanwhile (the fleet restart test in Fleet.test.ts passes), but a process can stay unshared.
-  // Open: recycle the connection after a command timeout, or move to a node-redis with a fix, then unskip.
-  it.skip(
+  // node-redis before 5.10 could leave a connection ready but dead after this restart (redis/node-redis#3108); the
+  // store now also reopens a connection that stops answering (RedisTokenStore.liveness.test.ts).
+  it.scopedLive(
     "after Redis restarts, the subscriber connection resubscribes: announcements arrive again",
     () =>
       Effect.gen(function*() {
