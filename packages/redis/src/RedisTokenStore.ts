@@ -79,8 +79,9 @@ export interface Options {
 
 /**
  * A Redis token store for the current scope: connects (its own client from `url`, with the offline queue disabled
- * and reconnection capped at one second, or yours), opens a subscriber connection (`duplicate()`), and closes what it
- * opened when the scope closes. Fails only with a `ConfigError` naming an invalid option; an unreachable Redis is
+ * and reconnection capped at one second, or yours), opens a subscriber connection (`duplicate()`), keeps the
+ * connections it opened answering (one that says it is ready but lets a PING go unanswered is reopened), and closes
+ * them when the scope closes. Fails only with a `ConfigError` naming an invalid option; an unreachable Redis is
  * not an error (the managers work alone until it answers).
  *
  * @since 0.1.0
