@@ -24,7 +24,7 @@ import * as Resolve from "./internal/options.js"
 import * as Slot from "./internal/slot.js"
 
 /**
- * What the store uses of a node-redis client (v4 or v5; `createClient()`, or `createCluster()` / a Sentinel client
+ * What the store uses of a node-redis client (v4, v5 or v6; `createClient()`, or `createCluster()` / a Sentinel client
  * with the same methods): `eval` for every operation, `duplicate` for the subscriber connection that receives
  * changes, `connect` when it is not open yet.
  *

@@ -23,13 +23,15 @@ export const makeToken = (value: string, now: number, lifetimeMillis: number): A
     serverCreatedAt: Option.none()
   })
 
-export type RawClient = ReturnType<typeof createClient>
+const newRawClient = (url: string) => createClient({ url })
+
+export type RawClient = ReturnType<typeof newRawClient>
 
 /** A plain node-redis client for looking at what the store wrote, closed with the scope. */
 export const rawClient = (url: string): Effect.Effect<RawClient, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const client = createClient({ url })
+      const client = newRawClient(url)
       client.on("error", () => {})
       await client.connect()
       return client
