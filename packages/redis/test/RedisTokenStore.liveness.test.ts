@@ -1,6 +1,5 @@
 import * as TokenStore from "@effect-oauth/core/TokenStore"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -9,7 +8,7 @@ import * as Stream from "effect/Stream"
 import { createClient } from "redis"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import * as Blackhole from "./utils/blackhole.js"
-import { makeToken, uniquePrefix } from "./utils/helpers.js"
+import { publishUntilHeard, uniquePrefix } from "./utils/helpers.js"
 import * as RedisServer from "./utils/redisServer.js"
 
 const KEY = "https://auth.example.com/oauth/token client_id=app-1"
@@ -69,17 +68,8 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore connections that stop
         const publisher = yield* openSlot({ url: server!.url, prefix, ...RedisServer.loadedMachineTimeouts })
         blackhole.swallowOpenConnections()
         const change = yield* Effect.fork(Stream.runHead(listener.changes))
-        // Publishes a new token every 200 ms until the listener hears one: nothing reaches it through the swallowed
-        // connection, so what it hears came through a reopened one.
-        for (let i = 0; i < 150 && (yield* Fiber.poll(change))._tag === "None"; i++) {
-          yield* Effect.either(publisher.get)
-          const claim = yield* Effect.either(publisher.claim)
-          if (claim._tag === "Right" && claim.right._tag === "Claimed") {
-            const now = yield* Clock.currentTimeMillis
-            yield* Effect.either(publisher.publish(makeToken(`after-${i}`, now, 60_000), claim.right.lease))
-          }
-          yield* Effect.sleep("200 millis")
-        }
+        // Nothing reaches the listener through the swallowed connection: what it hears came through a reopened one.
+        yield* publishUntilHeard(publisher, change, "after")
         const heard = yield* Fiber.join(change).pipe(Effect.timeout("1 second"))
         assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
       }),

@@ -11,7 +11,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
-import { dump, makeToken, rawClient, skewedClock, uniquePrefix } from "./utils/helpers.js"
+import { dump, makeToken, publishUntilHeard, rawClient, skewedClock, uniquePrefix } from "./utils/helpers.js"
 import * as RedisServer from "./utils/redisServer.js"
 
 const KEY = "https://auth.example.com/oauth/token client_id=app-1 scope=read+write"
@@ -268,15 +268,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
           )
         )
         // The subscription that failed at start is retried every pollInterval: publish until it hears one.
-        for (let i = 0; i < 150 && (yield* Fiber.poll(change))._tag === "None"; i++) {
-          const claim = yield* Effect.either(other.claim)
-          if (claim._tag === "Right" && claim.right._tag === "Claimed") {
-            yield* Effect.either(
-              other.publish(makeToken(`late-${i}`, yield* Clock.currentTimeMillis, 60_000), claim.right.lease)
-            )
-          }
-          yield* Effect.sleep("200 millis")
-        }
+        yield* publishUntilHeard(other, change, "late")
         const heard = yield* Fiber.join(change)
         assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
         assert.isTrue(
@@ -313,17 +305,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
         )
         // A claim is fenced by the slot's last read: read before each one, or only the first would be granted and
         // a single announcement sent before the listener's connection is back would be all there is.
-        for (let i = 0; i < 150 && (yield* Fiber.poll(change))._tag === "None"; i++) {
-          yield* Effect.either(publisher.get)
-          const claim = yield* Effect.either(publisher.claim)
-          if (claim._tag === "Right" && claim.right._tag === "Claimed") {
-            yield* Effect.either(publisher.publish(
-              makeToken(`after-restart-${i}`, yield* Clock.currentTimeMillis, 60_000),
-              claim.right.lease
-            ))
-          }
-          yield* Effect.sleep("200 millis")
-        }
+        yield* publishUntilHeard(publisher, change, "after-restart")
         const heard = yield* Fiber.join(change)
         assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
         assert.match(Option.getOrThrow(value(Option.flatten(heard))), /^after-restart-/)

@@ -1,7 +1,9 @@
 /** Shared helpers of the Redis tests: tokens, a raw client for inspecting the server, a skewed clock. */
 import { AccessToken } from "@effect-oauth/core/AccessToken"
+import type * as TokenStore from "@effect-oauth/core/TokenStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -74,3 +76,25 @@ export const skewedClock = (skewMillis: number): Clock.Clock => {
     sleep: (duration) => base.sleep(duration)
   }
 }
+
+/**
+ * Publishes a new token (`${name}-${i}`) through `publisher` every 200 ms, 150 times at most, until `heard` ends:
+ * an announcement sent while a listener's connection is down is lost, so one is not enough. Each claim is preceded
+ * by a read, as a claim is fenced by the slot's last read. Failures (Redis still coming back) are ignored.
+ */
+export const publishUntilHeard = <A, E>(
+  publisher: TokenStore.Slot,
+  heard: Fiber.Fiber<A, E>,
+  name: string
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 150 && (yield* Fiber.poll(heard))._tag === "None"; i++) {
+      yield* Effect.either(publisher.get)
+      const claim = yield* Effect.either(publisher.claim)
+      if (claim._tag === "Right" && claim.right._tag === "Claimed") {
+        const now = yield* Clock.currentTimeMillis
+        yield* Effect.either(publisher.publish(makeToken(`${name}-${i}`, now, 60_000), claim.right.lease))
+      }
+      yield* Effect.sleep("200 millis")
+    }
+  })
