@@ -2,7 +2,8 @@
  * The contenders, in table order. Each module is loaded only in the child process that runs it, so no contender's
  * code shares a heap or an event loop with another's.
  */
-import type { Definition } from "./contender.js"
+import type { Task } from "../children.js"
+import type { Client, Contender, Definition, Tuning } from "./contender.js"
 
 export const contenders: ReadonlyArray<Definition> = [
   {
@@ -60,4 +61,19 @@ export const byName = (name: string): Definition => {
   const found = contenders.find((contender) => contender.name === name)
   if (found === undefined) throw new Error(`unknown contender ${name}`)
   return found
+}
+
+/**
+ * In a child: the task's contender, and a client of the task's client id (`task.config.clientId`) that has already
+ * fetched its first token, so the measured run starts warm.
+ */
+export const warmClient = async (
+  task: Task,
+  tuning?: Tuning
+): Promise<{ readonly contender: Contender; readonly client: Client }> => {
+  const { clientId } = task.config as { readonly clientId: string }
+  const contender = await (await byName(task.contender).load())(task.endpoints)
+  const client = await contender.make({ clientId, clientSecret: "bench-secret" }, tuning)
+  await client.call()
+  return { contender, client }
 }

@@ -2,6 +2,7 @@
  * What every scenario's parent side gets (the servers, the endpoints, the contenders that can run here) and what it
  * gives back: one section of the report, with its configuration, its table and its raw per-round numbers.
  */
+import * as children from "../children.js"
 import type { Definition, Endpoints, Tenant } from "../contenders/contender.js"
 import { clientSecret, type Servers } from "../servers.js"
 
@@ -37,3 +38,20 @@ export const tenant = (scenario: string, contender: string, suffix: string | num
 /** The rows of contenders that could not run, so every table lists every contender. */
 export const skippedRows = (context: Context, columns: number): ReadonlyArray<ReadonlyArray<string>> =>
   context.skipped.map((skipped) => [skipped.name, `skipped: ${skipped.reason}`, ...Array(columns - 2).fill("")])
+
+/**
+ * One child process of `scenario` per contender, each on a client id of its own whose tokens live `lifetimeSeconds`,
+ * given `deadlineMs` to finish.
+ */
+export const spawnPerContender = <R>(
+  context: Context,
+  scenario: string,
+  lifetimeSeconds: number,
+  deadlineMs: number
+): ReadonlyArray<{ readonly contender: Definition; readonly clientId: string; readonly child: children.Running<R> }> =>
+  context.contenders.map((contender) => {
+    const { clientId } = tenant(scenario, contender.name)
+    context.servers.setLifetime(clientId, lifetimeSeconds)
+    const task = { scenario, contender: contender.name, endpoints: context.endpoints, config: { clientId } }
+    return { contender, clientId, child: children.spawn<R>(task, deadlineMs) }
+  })

@@ -5,13 +5,12 @@
  * that makes callers wait shows as a step.
  */
 import type { Context as ChildContext } from "../child.js"
-import * as children from "../children.js"
 import { now } from "../clock.js"
-import { byName } from "../contenders/index.js"
+import { warmClient } from "../contenders/index.js"
 import { fixed, int, ms } from "../format.js"
 import { type Outcome, paced } from "../load.js"
 import { median, percentile } from "../stats.js"
-import { type Context, type Section, skippedRows, tenant } from "./context.js"
+import { type Context, type Section, skippedRows, spawnPerContender } from "./context.js"
 
 const config = {
   tokenLifetimeSeconds: 2,
@@ -24,13 +23,9 @@ const config = {
 const durationMs = config.tokenLifetimeSeconds * 1000 * config.lifetimes
 
 export const child = async ({ ready, task }: ChildContext): Promise<Outcome> => {
-  const { clientId } = task.config as { readonly clientId: string }
-  const contender = await (await byName(task.contender).load())(task.endpoints)
-  const client = await contender.make(
-    { clientId, clientSecret: "bench-secret" },
-    { minRefreshIntervalMs: config.effectOauthMinRefreshIntervalMs }
-  )
-  await client.call() // the first token, before the clock starts
+  const { client, contender } = await warmClient(task, {
+    minRefreshIntervalMs: config.effectOauthMinRefreshIntervalMs
+  })
   const startAt = await ready()
   const outcome = await paced(client.call, {
     startAt,
@@ -73,20 +68,7 @@ export const analyse = (outcome: Outcome, refreshPoints: ReadonlyArray<number>) 
 
 export const run = async (context: Context): Promise<Section> => {
   context.log(`expiry under load: ${context.contenders.length} contenders at once for ${durationMs / 1000} s`)
-  const running = context.contenders.map((contender) => {
-    const { clientId } = tenant("expiry", contender.name)
-    context.servers.setLifetime(clientId, config.tokenLifetimeSeconds)
-    return {
-      contender,
-      clientId,
-      child: children.spawn<Outcome>({
-        scenario: "expiry",
-        contender: contender.name,
-        endpoints: context.endpoints,
-        config: { clientId }
-      }, durationMs + 120_000)
-    }
-  })
+  const running = spawnPerContender<Outcome>(context, "expiry", config.tokenLifetimeSeconds, durationMs + 120_000)
   await Promise.all(running.map((entry) => entry.child.ready))
   const startAt = now() + 1000
   running.forEach((entry) => entry.child.go(startAt))

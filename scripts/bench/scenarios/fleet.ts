@@ -7,7 +7,7 @@
 import type { Context as ChildContext } from "../child.js"
 import * as children from "../children.js"
 import { now } from "../clock.js"
-import { byName } from "../contenders/index.js"
+import { byName, warmClient } from "../contenders/index.js"
 import { fixed, int } from "../format.js"
 import { paced } from "../load.js"
 import { median } from "../stats.js"
@@ -30,13 +30,9 @@ interface Result {
 }
 
 export const child = async ({ ready, task }: ChildContext): Promise<Result> => {
-  const { clientId } = task.config as { readonly clientId: string }
-  const contender = await (await byName(task.contender).load())(task.endpoints)
-  const client = await contender.make(
-    { clientId, clientSecret: "bench-secret" },
-    { minRefreshIntervalMs: config.effectOauthMinRefreshIntervalMs }
-  )
-  await client.call()
+  const { client, contender } = await warmClient(task, {
+    minRefreshIntervalMs: config.effectOauthMinRefreshIntervalMs
+  })
   const startAt = await ready()
   const interval = 1000 / config.callsPerSecondPerCaller
   const outcomes = await Promise.all(

@@ -5,12 +5,11 @@
  * first success (and how long that took).
  */
 import type { Context as ChildContext } from "../child.js"
-import * as children from "../children.js"
 import { now, sleep } from "../clock.js"
-import { byName } from "../contenders/index.js"
+import { warmClient } from "../contenders/index.js"
 import { int, ms } from "../format.js"
 import { type Outcome, paced } from "../load.js"
-import { type Context, type Section, skippedRows, tenant } from "./context.js"
+import { type Context, type Section, skippedRows, spawnPerContender } from "./context.js"
 
 const config = {
   tokenLifetimeSeconds: 60,
@@ -24,10 +23,7 @@ const config = {
 }
 
 export const child = async ({ ready, task }: ChildContext): Promise<Outcome> => {
-  const { clientId } = task.config as { readonly clientId: string }
-  const contender = await (await byName(task.contender).load())(task.endpoints)
-  const client = await contender.make({ clientId, clientSecret: "bench-secret" })
-  await client.call()
+  const { client, contender } = await warmClient(task)
   const startAt = await ready()
   const outcome = await paced(client.call, {
     startAt,
@@ -64,20 +60,12 @@ const analyse = (outcome: Outcome, startAt: number, revokedAt: number) => {
 
 export const run = async (context: Context): Promise<Section> => {
   context.log(`outage: ${context.contenders.length} contenders at once for ${config.durationMs / 1000} s`)
-  const running = context.contenders.map((contender) => {
-    const { clientId } = tenant("outage", contender.name)
-    context.servers.setLifetime(clientId, config.tokenLifetimeSeconds)
-    return {
-      contender,
-      clientId,
-      child: children.spawn<Outcome>({
-        scenario: "outage",
-        contender: contender.name,
-        endpoints: context.endpoints,
-        config: { clientId }
-      }, config.durationMs + 120_000)
-    }
-  })
+  const running = spawnPerContender<Outcome>(
+    context,
+    "outage",
+    config.tokenLifetimeSeconds,
+    config.durationMs + 120_000
+  )
   await Promise.all(running.map((entry) => entry.child.ready))
   const startAt = now() + 1000
   running.forEach((entry) => entry.child.go(startAt))
