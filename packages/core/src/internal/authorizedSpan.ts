@@ -113,12 +113,13 @@ export const traced = <E>(
         return Effect.zipRight(
           enter,
           Effect.matchCauseEffect(restore(execute(propagation)), {
-            onFailure: (cause) => {
+            // Methods, not arrow functions: per request, a transpiler keeping names would name each arrow anew.
+            onFailure(cause) {
               const hidden = Cause.map(cause, hideToken(request))
               end(fiber, span, Exit.failCause(hidden))
               return Effect.zipRight(leave, Effect.failCause(hidden))
             },
-            onSuccess: (response) => {
+            onSuccess(response) {
               span.attribute("http.response.status_code", response.status)
               const headers = Headers.redact(response.headers, redacted)
               for (const key in headers) span.attribute(`http.response.header.${key}`, String(headers[key]))
@@ -138,6 +139,10 @@ const untraced = <E>(
   attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
   Effect.matchCauseEffect(attempt, {
-    onFailure: (cause) => Effect.failCause(Cause.map(cause, hideToken(request))),
-    onSuccess: (response) => Effect.succeed(new ResponseView(response, request))
+    onFailure(cause) {
+      return Effect.failCause(Cause.map(cause, hideToken(request)))
+    },
+    onSuccess(response) {
+      return Effect.succeed(new ResponseView(response, request))
+    }
   })
