@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import type { AccessToken } from "../AccessToken.js"
 import { AccessTokenRejected, type OAuthError } from "../OAuthError.js"
 import type * as TokenManager from "../TokenManager.js"
-import { BufferedResponse, hideToken, ResponseView } from "./authorizedResponse.js"
+import { BufferedResponse } from "./authorizedResponse.js"
 import { traced } from "./authorizedSpan.js"
 import { parseSecureUrl } from "./url.js"
 
@@ -210,18 +210,15 @@ export const build = (
 
   const isListed = listedOrigins(origins)
 
-  // One attempt with the token: traced as the caller's request, and answered with a view over it, so neither the
-  // span nor the response holds the request that carried the token.
+  // One attempt with the token, traced as the caller's request and answered with a view over it: neither the span,
+  // the response nor an error holds the request that carried the token.
   const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
     traced(request, (propagation) =>
-      Effect.map(
-        client.execute(
-          propagation === Headers.empty
-            ? HttpClientRequest.setHeader(request, "authorization", bearer(token))
-            : HttpClientRequest.setHeaders(request, { ...propagation, authorization: bearer(token) })
-        ),
-        (response): HttpClientResponse.HttpClientResponse => new ResponseView(response, request)
-      ).pipe(Effect.mapError(hideToken(request))))
+      client.execute(
+        propagation === Headers.empty
+          ? HttpClientRequest.setHeader(request, "authorization", bearer(token))
+          : HttpClientRequest.setHeaders(request, { ...propagation, authorization: bearer(token) })
+      ))
 
   const rejected = (request: HttpClientRequest.HttpClientRequest, status: number, reason: string) =>
     new AccessTokenRejected({ status, method: request.method, url: urlWithoutQuery(request.url), reason })
@@ -290,18 +287,22 @@ export const build = (
       })
     )
 
+  // The hot path in plain `flatMap`s: a cached token, one attempt and, without a custom predicate, a status check.
+  // Everything that fails here carries the caller's request: `send` rebuilt the attempt's errors over it.
   const authorized = (
     request: HttpClientRequest.HttpClientRequest
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthError> =>
-    Effect.gen(function*() {
-      const token = yield* manager.get
-      const verdict = yield* judge(request, yield* send(request, token))
-      if (!verdict.rejected) return verdict.response
-      return yield* recover(request, token, verdict.status)
-    }).pipe(
-      // What leaves the client carries the caller's request, never the one with our Authorization header.
-      Effect.mapError(hideToken(request))
-    )
+    Effect.flatMap(manager.get, (token) =>
+      Effect.flatMap(
+        send(request, token),
+        (response) =>
+          isTokenRejected === undefined && response.status !== 401
+            ? Effect.succeed(response)
+            : Effect.flatMap(
+              judge(request, response),
+              (verdict) => verdict.rejected ? recover(request, token, verdict.status) : Effect.succeed(verdict.response)
+            )
+      ))
 
   // `makeWith` keeps the client composable: combinators applied to the result run their own stages around ours.
   return HttpClient.makeWith(

@@ -4,79 +4,145 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as Tracer from "effect/Tracer"
+import { hideToken, ResponseView } from "./authorizedResponse.js"
 
 const always = () => true
 
-// `send` with the platform's client span turned off and, when given, `span` as its parent: both fiber refs set and
-// restored in one step (`Effect.locally` and `Effect.withParentSpan` each cost a region of their own per request).
-const attempt = <A, E>(send: Effect.Effect<A, E>, span: Tracer.Span | undefined): Effect.Effect<A, E> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.withFiberRuntime((fiber) => {
-      const disabledWhen = fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)
-      const context = fiber.currentContext
-      const turnOff = FiberRef.set(HttpClient.currentTracerDisabledWhen, always)
-      const turnBack = FiberRef.set(HttpClient.currentTracerDisabledWhen, disabledWhen)
-      return span === undefined
-        ? Effect.zipRight(turnOff, Effect.ensuring(restore(send), turnBack))
-        : turnOff.pipe(
-          Effect.zipRight(FiberRef.set(FiberRef.currentContext, Context.add(context, Tracer.ParentSpan, span))),
-          Effect.zipRight(Effect.ensuring(
-            restore(send),
-            Effect.zipRight(turnBack, FiberRef.set(FiberRef.currentContext, context))
-          ))
-        )
-    })
-  )
+const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
+
+// What the platform's span shows for the Authorization header we add, for a list of redacted names: "<redacted>" when
+// the list covers it (the default), else the empty string (never the token). Remembered for the last list seen.
+let lastRedacted: ReadonlyArray<string | RegExp> | undefined
+let lastShown = ""
+const shownAuthorization = (redacted: ReadonlyArray<string | RegExp>): string => {
+  if (redacted !== lastRedacted) {
+    lastShown = String(Headers.redact(Headers.fromInput({ authorization: "" }), redacted).authorization)
+    lastRedacted = redacted
+  }
+  return lastShown
+}
+
+// Ends `span` as `Effect.useSpan` does, with `exit`.
+const end = (fiber: Fiber.RuntimeFiber<unknown, unknown>, span: Tracer.Span, exit: Exit.Exit<unknown, unknown>) => {
+  if (span.status._tag === "Ended") return
+  const timed = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+  span.end(timed ? Context.get(fiber.currentDefaultServices, Clock.Clock).unsafeCurrentTimeNanos() : 0n, exit)
+}
 
 /**
- * Runs `send` (one attempt of a request that carries the token) in the client span the platform would open for it,
- * with the same name and attributes, but built from the caller's `request` (without our `Authorization` header) and
- * ended with what the caller gets: the platform's own span for the attempt is turned off, as it would hold the
- * request with the token in its exit, where any tracer or `inspect` could read it. `send` receives the trace
- * propagation headers to add (none when propagation is off) and runs with the platform's client tracing disabled.
- * When tracing is off for this request, `send` runs as it is.
+ * One attempt of a request that carries the token, answered with what the caller gets: a `ResponseView` over the
+ * caller's `request`, or the attempt's errors rebuilt over it (`hideToken`). `execute` sends the request with the
+ * token, plus the trace propagation headers it is given (none when propagation is off).
+ *
+ * Traced as the platform would trace the caller's request: in a client span of the same name, kind and attributes,
+ * child of the current span, parent of what the attempt opens, whose headers go on the wire; but built from the
+ * caller's `request` (without our `Authorization` header) and ended with what the caller gets. The platform's own span
+ * for the attempt is turned off (`HttpClient.currentTracerDisabledWhen`): it would end with the request that carries
+ * the token, where any tracer or `inspect` could read it.
+ *
+ * The span is opened, the two fiber refs set (the platform's span switch and the parent span) and all restored in one
+ * uninterruptible region with one continuation: `Effect.useSpan`, `Effect.locally` and `Effect.withParentSpan` each
+ * cost a region of their own per request.
  *
  * @internal
  */
 export const traced = <E>(
   request: HttpClientRequest.HttpClientRequest,
-  send: (propagation: Headers.Headers) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+  execute: (propagation: Headers.Headers) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
   Effect.withFiberRuntime((fiber) => {
     // With tracing off the platform opens no span either: nothing to turn off.
-    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return send(Headers.empty)
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return untraced(request, execute(Headers.empty))
     const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-    if (
-      url._tag === "Left" || fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
-    ) {
-      return attempt(send(Headers.empty), undefined)
+    // An invalid URL fails in the platform before it opens a span.
+    if (url._tag === "Left") return untraced(request, execute(Headers.empty))
+    const disabledWhen = fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)
+    if (disabledWhen(request)) {
+      // Not traced for the caller: not traced for the attempt either, whatever the predicate says of its request.
+      return untraced(request, Effect.locally(execute(Headers.empty), HttpClient.currentTracerDisabledWhen, always))
     }
     const name = Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request)
-    const redacted = fiber.getFiberRef(Headers.currentRedactedNames)
-    return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
-      span.attribute("http.request.method", request.method)
-      span.attribute("server.address", url.right.origin)
-      if (url.right.port !== "") span.attribute("server.port", +url.right.port)
-      span.attribute("url.full", url.right.toString())
-      span.attribute("url.path", url.right.pathname)
-      span.attribute("url.scheme", url.right.protocol.slice(0, -1))
-      if (url.right.search !== "") span.attribute("url.query", url.right.search.slice(1))
-      // The header the attempt carried, as the platform shows it: redacted.
-      const headers = Headers.redact(Headers.set(request.headers, "authorization", ""), redacted)
-      for (const key in headers) span.attribute(`http.request.header.${key}`, String(headers[key]))
-      const propagation = fiber.getFiberRef(HttpClient.currentTracerPropagation)
-        ? HttpTraceContext.toHeaders(span)
-        : Headers.empty
-      return attempt(send(propagation), span).pipe(
-        Effect.tap((response) => {
-          span.attribute("http.response.status_code", response.status)
-          const headers = Headers.redact(response.headers, redacted)
-          for (const key in headers) span.attribute(`http.response.header.${key}`, String(headers[key]))
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.makeSpan(name, spanOptions), (span) => {
+        span.attribute("http.request.method", request.method)
+        span.attribute("server.address", url.right.origin)
+        if (url.right.port !== "") span.attribute("server.port", +url.right.port)
+        span.attribute("url.full", url.right.toString())
+        span.attribute("url.path", url.right.pathname)
+        span.attribute("url.scheme", url.right.protocol.slice(0, -1))
+        if (url.right.search !== "") span.attribute("url.query", url.right.search.slice(1))
+        const redacted = fiber.getFiberRef(Headers.currentRedactedNames)
+        const headers = Headers.redact(request.headers, redacted)
+        for (const key in headers) {
+          if (key !== "authorization") span.attribute(`http.request.header.${key}`, String(headers[key]))
+        }
+        span.attribute("http.request.header.authorization", shownAuthorization(redacted))
+        const propagation = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+          ? HttpTraceContext.toHeaders(span)
+          : Headers.empty
+        // Both fiber refs set in one step, and put back in one step: the platform's span off, ours the parent.
+        let disabledBefore = disabledWhen
+        let contextBefore = Context.empty()
+        const enter = Effect.updateFiberRefs((id, refs) => {
+          disabledBefore = FiberRefs.getOrDefault(refs, HttpClient.currentTracerDisabledWhen)
+          contextBefore = FiberRefs.getOrDefault(refs, FiberRef.currentContext)
+          return FiberRefs.updateManyAs(refs, {
+            entries: [
+              [HttpClient.currentTracerDisabledWhen, [[id, always]]],
+              [FiberRef.currentContext, [[id, Context.add(contextBefore, Tracer.ParentSpan, span)]]]
+            ]
+          })
         })
-      )
-    })
+        const leave = Effect.updateFiberRefs((id, refs) =>
+          FiberRefs.updateManyAs(refs, {
+            entries: [
+              [HttpClient.currentTracerDisabledWhen, [[id, disabledBefore]]],
+              [FiberRef.currentContext, [[id, contextBefore]]]
+            ]
+          })
+        )
+        return Effect.zipRight(
+          enter,
+          Effect.matchCauseEffect(restore(execute(propagation)), {
+            // Methods, not arrow functions: per request, a transpiler keeping names would name each arrow anew.
+            onFailure(cause) {
+              const hidden = Cause.map(cause, hideToken(request))
+              end(fiber, span, Exit.failCause(hidden))
+              return Effect.zipRight(leave, Effect.failCause(hidden))
+            },
+            onSuccess(response) {
+              span.attribute("http.response.status_code", response.status)
+              const headers = Headers.redact(response.headers, redacted)
+              for (const key in headers) span.attribute(`http.response.header.${key}`, String(headers[key]))
+              const view = new ResponseView(response, request)
+              end(fiber, span, Exit.succeed(view))
+              return Effect.zipRight(leave, Effect.succeed(view))
+            }
+          })
+        )
+      })
+    )
+  })
+
+// The attempt, untraced, answered with a view and its errors rebuilt over the caller's request.
+const untraced = <E>(
+  request: HttpClientRequest.HttpClientRequest,
+  attempt: Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E> =>
+  Effect.matchCauseEffect(attempt, {
+    onFailure(cause) {
+      return Effect.failCause(Cause.map(cause, hideToken(request)))
+    },
+    onSuccess(response) {
+      return Effect.succeed(new ResponseView(response, request))
+    }
   })
