@@ -31,6 +31,20 @@ const shownAuthorization = (redacted: ReadonlyArray<string | RegExp>): string =>
   return lastShown
 }
 
+// Sets the platform's span switch and the current context (which holds the parent span) in one step.
+const setTracing = (
+  disabledWhen: (request: HttpClientRequest.HttpClientRequest) => boolean,
+  context: Context.Context<never>
+) =>
+  Effect.updateFiberRefs((id, refs) =>
+    FiberRefs.updateManyAs(refs, {
+      entries: [
+        [HttpClient.currentTracerDisabledWhen, [[id, disabledWhen]]],
+        [FiberRef.currentContext, [[id, context]]]
+      ]
+    })
+  )
+
 // Ends `span` as `Effect.useSpan` does, with `exit`.
 const end = (fiber: Fiber.RuntimeFiber<unknown, unknown>, span: Tracer.Span, exit: Exit.Exit<unknown, unknown>) => {
   if (span.status._tag === "Ended") return
@@ -90,26 +104,9 @@ export const traced = <E>(
           ? HttpTraceContext.toHeaders(span)
           : Headers.empty
         // Both fiber refs set in one step, and put back in one step: the platform's span off, ours the parent.
-        let disabledBefore = disabledWhen
-        let contextBefore = Context.empty()
-        const enter = Effect.updateFiberRefs((id, refs) => {
-          disabledBefore = FiberRefs.getOrDefault(refs, HttpClient.currentTracerDisabledWhen)
-          contextBefore = FiberRefs.getOrDefault(refs, FiberRef.currentContext)
-          return FiberRefs.updateManyAs(refs, {
-            entries: [
-              [HttpClient.currentTracerDisabledWhen, [[id, always]]],
-              [FiberRef.currentContext, [[id, Context.add(contextBefore, Tracer.ParentSpan, span)]]]
-            ]
-          })
-        })
-        const leave = Effect.updateFiberRefs((id, refs) =>
-          FiberRefs.updateManyAs(refs, {
-            entries: [
-              [HttpClient.currentTracerDisabledWhen, [[id, disabledBefore]]],
-              [FiberRef.currentContext, [[id, contextBefore]]]
-            ]
-          })
-        )
+        const context = fiber.currentContext
+        const enter = setTracing(always, Context.add(context, Tracer.ParentSpan, span))
+        const leave = setTracing(disabledWhen, context)
         return Effect.zipRight(
           enter,
           Effect.matchCauseEffect(restore(execute(propagation)), {
