@@ -3,12 +3,11 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createClient } from "redis"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
 import * as Blackhole from "./utils/blackhole.js"
-import { publishUntilHeard, uniquePrefix } from "./utils/helpers.js"
+import { eventually, publishUntilHeard, uniquePrefix } from "./utils/helpers.js"
 import * as RedisServer from "./utils/redisServer.js"
 
 const KEY = "https://auth.example.com/oauth/token client_id=app-1"
@@ -21,10 +20,6 @@ const proxy = Effect.acquireRelease(
 
 const openSlot = (options: RedisTokenStore.Options) =>
   Effect.flatMap(RedisTokenStore.make(options), (store) => store.slot(KEY)).pipe(Effect.orDie)
-
-// The waits are failure detectors sized for a loaded CI machine, not expectations of speed.
-const eventually = <A, E>(effect: Effect.Effect<A, E>) =>
-  Effect.retry(effect, Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds")))
 
 // A connection that says it is ready and never answers (node-redis#3108 after a Redis restart, or a half-open TCP
 // connection) is reopened by the store when it owns it; without that, the process would stay unshared for good.
@@ -52,7 +47,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore connections that stop
         const lost = yield* Effect.flip(slot.get)
         assert.instanceOf(lost, TokenStore.StoreUnavailable)
         assert.match(lost.detail, /got no answer within 1000 ms/)
-        assert.isTrue(Option.isNone(yield* eventually(slot.get)))
+        assert.isTrue(Option.isNone(yield* eventually(slot.get, "30 seconds")))
         assert.isAbove(blackhole.accepted(), before)
       }),
     60_000

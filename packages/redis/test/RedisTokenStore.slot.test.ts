@@ -8,10 +8,17 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
-import { dump, makeToken, publishUntilHeard, rawClient, skewedClock, uniquePrefix } from "./utils/helpers.js"
+import {
+  dump,
+  eventually,
+  makeToken,
+  publishUntilHeard,
+  rawClient,
+  skewedClock,
+  uniquePrefix
+} from "./utils/helpers.js"
 import * as RedisServer from "./utils/redisServer.js"
 
 const KEY = "https://auth.example.com/oauth/token client_id=app-1 scope=read+write"
@@ -240,7 +247,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
       // unanswering and be reopening it).
       assert.isTrue(
         Option.isNone(
-          yield* live.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+          yield* eventually(live.get, "10 seconds")
         )
       )
     }))
@@ -260,7 +267,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
         )
         // node-redis reconnects by itself (at most a second between attempts); the bounds are failure detectors,
         // sized for a loaded CI machine.
-        yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))))
+        yield* eventually(slot.get, "30 seconds")
         const other = yield* openSlot({ prefix: "effect-oauth:", url })
         const change = yield* Effect.fork(
           Stream.runHead(slot.changes).pipe(
@@ -273,7 +280,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
         assert.isTrue(Option.isSome(heard) && Option.isSome(heard.value))
         assert.isTrue(
           Option.isSome(
-            yield* slot.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))))
+            yield* eventually(slot.get, "10 seconds")
           )
         )
       }),
@@ -297,7 +304,7 @@ describe.skipIf(!RedisServer.available())("RedisTokenStore slot operations (real
         yield* Effect.promise(() => restarting.restart())
         // Both connections come back by themselves. The waits are failure detectors, sized for a loaded CI machine
         // (reconnecting with backoff can take seconds there), not expectations of speed.
-        yield* publisher.get.pipe(Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))))
+        yield* eventually(publisher.get, "30 seconds")
         const change = yield* Effect.fork(
           Stream.runHead(listener.changes).pipe(
             Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => "no change" })

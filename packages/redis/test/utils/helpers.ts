@@ -2,10 +2,12 @@
 import { AccessToken } from "@effect-oauth/core/AccessToken"
 import type * as TokenStore from "@effect-oauth/core/TokenStore"
 import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { createClient } from "redis"
 
@@ -98,3 +100,10 @@ export const publishUntilHeard = <A, E>(
       yield* Effect.sleep("200 millis")
     }
   })
+
+/**
+ * Retries `effect` every 100 ms until it succeeds, for at most `within`: a failure detector for a store coming back
+ * (Redis restarted, a connection reopened), sized for a loaded CI machine, not an expectation of speed.
+ */
+export const eventually = <A, E>(effect: Effect.Effect<A, E>, within: Duration.DurationInput): Effect.Effect<A, E> =>
+  Effect.retry(effect, Schedule.spaced("100 millis").pipe(Schedule.upTo(within)))
