@@ -14,7 +14,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 
 /**
- * What liveness needs of a node-redis connection (v4 or v5).
+ * What liveness needs of a node-redis connection (v4, v5 or v6).
  *
  * @internal
  */
@@ -90,7 +90,7 @@ export const keep = (
 ): Effect.Effect<{ readonly unanswered: Effect.Effect<void> }, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
-    let reopening = false
+    let checking = false
     const ping = connection.ping
     // An answer to a PING within the command timeout: the connection is alive (an error reply is an answer too).
     const answers = ping === undefined ? Effect.succeed(false) : Effect.tryPromise(() => ping.call(connection)).pipe(
@@ -107,11 +107,11 @@ export const keep = (
     )
     // A slow command alone does not close the connection: a PING must go unanswered too.
     const check = Effect.suspend(() => {
-      if (reopening || connection.isReady === false || !connection.isOpen) return Effect.void
-      reopening = true
+      if (checking || connection.isReady === false || !connection.isOpen) return Effect.void
+      checking = true
       return Effect.flatMap(answers, (alive) => alive ? Effect.void : reopen).pipe(
         Effect.ensuring(Effect.sync(() => {
-          reopening = false
+          checking = false
         }))
       )
     })
